@@ -1,0 +1,219 @@
+// The boot path shared by run and auth-init: plan the layers, repair directories and ownership,
+// apply the layers, seed credentials, then become the agent. Each step logs what it did and how
+// long it took. Anything fatal happens before the config dir is written (plan, then apply).
+import fs from 'node:fs';
+import { ConfigError, describeErrno } from '../errors.js';
+import type { Owner } from '../fs/atomic.js';
+import { applyPlan, LayerChangedError, type ApplyResult } from '../layers/apply.js';
+import { planLayers, type Plan } from '../layers/plan.js';
+import type { Logger } from '../log/logger.js';
+import type { Settings } from '../settings/env.js';
+import { ensureDirectory, type DirSpec } from './directories.js';
+import { dropPrivileges, isRoot, lookupUser, supplementaryGroups, type Identity } from './identity.js';
+import { chownTree } from './ownership.js';
+import { seedCodexSession } from './seed.js';
+
+export interface PrepareOptions {
+  /** Plan and apply the config layers (run mode). */
+  layers: boolean;
+  /** Seed auth.json from CODEX_SESSION (run mode). */
+  seed: boolean;
+}
+
+export interface PreparedSlot {
+  /** The identity this process now has. */
+  uid: number;
+  gid: number;
+  groups: number[];
+  /** The agent's user name (passwd entry for the uid, else the agent's name). */
+  user: string;
+  /** Whether this process started as root (and dropped). */
+  startedAsRoot: boolean;
+}
+
+/** Runs `fn`, then logs one line for the step with its duration and whatever `fn` reports. */
+export function timed<T>(log: Logger, step: string, fn: () => T, describe: (result: T) => Record<string, unknown> = () => ({})): T {
+  const start = performance.now();
+  const result = fn();
+  log.info({ step, ms: round(performance.now() - start), ...describe(result) }, `${step} done`);
+  return result;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+export function agentDirectories(settings: Settings): DirSpec[] {
+  const { paths } = settings;
+  return [
+    { variable: 'AGENT_HOME', path: paths.home, mode: 0o755 },
+    { variable: 'AGENT_CONFIG_DIR', path: paths.configDir, mode: 0o700, private: true },
+    { variable: 'AGENT_WORKSPACE', path: paths.workspace, mode: 0o755, leaveForeignMount: true },
+    { variable: 'AGENT_SHARED_HOME', path: paths.sharedHome, mode: 0o755 },
+  ];
+}
+
+/** Plans and applies the layers, planning again if a ConfigMap swap lands mid-apply. */
+export async function applyLayers(settings: Settings, owner: Owner | undefined, firstPlan?: Plan): Promise<ApplyResult & { plan: Plan }> {
+  const sources = { agent: settings.agent, defaultsDir: settings.paths.defaultsDir, overlayDir: settings.paths.overlayDir };
+  let plan = firstPlan ?? planLayers(sources);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { ...(await applyPlan(plan, { configDir: settings.paths.configDir, owner })), plan };
+    } catch (error) {
+      if (!(error instanceof LayerChangedError) || attempt >= 3) throw error;
+      plan = planLayers(sources);
+    }
+  }
+}
+
+function migrateHome(settings: Settings, owner: Owner, log: Logger): void {
+  const home = settings.paths.home;
+  if (!settings.fixOwnership) {
+    log.info({ step: 'ownership' }, 'AGENT_FIX_OWNERSHIP=false: ownership migration skipped');
+    return;
+  }
+  if (!fs.existsSync(home)) return;
+  timed(
+    log,
+    'ownership',
+    () => {
+      try {
+        return chownTree(fs.realpathSync(home), owner, { onlyIfRootMismatched: true });
+      } catch (error) {
+        throw new ConfigError(`cannot migrate ownership of AGENT_HOME ${home} to ${owner.uid}:${owner.gid}: ${describeErrno(error)}`, { cause: error });
+      }
+    },
+    (result) => ({ path: home, walked: result.walked, scanned: result.scanned, changed: result.changed, skippedMounts: result.skippedMounts }),
+  );
+}
+
+function handOver(settings: Settings, owner: Owner, log: Logger): void {
+  for (const target of settings.paths.handover) {
+    if (!fs.existsSync(target)) {
+      log.warn({ step: 'handover', path: target }, `AGENT_HANDOVER_PATHS entry ${target} does not exist; skipped`);
+      continue;
+    }
+    timed(
+      log,
+      'handover',
+      () => {
+        try {
+          return chownTree(fs.realpathSync(target), owner, { onlyIfRootMismatched: false });
+        } catch (error) {
+          throw new ConfigError(`cannot hand ${target} (AGENT_HANDOVER_PATHS) to ${owner.uid}:${owner.gid}: ${describeErrno(error)}`, { cause: error });
+        }
+      },
+      (result) => ({ path: target, scanned: result.scanned, changed: result.changed }),
+    );
+  }
+}
+
+/** Tells the operator, with the remedies, when the agent cannot write its workspace. */
+function checkWorkspace(settings: Settings, log: Logger): void {
+  const workspace = settings.paths.workspace;
+  try {
+    fs.accessSync(workspace, fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.statSync(workspace);
+    } catch {
+      stat = undefined; // not even reachable: the message below still names the path
+    }
+    const owner = stat ? ` (owned by ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o7777).toString(8)})` : '';
+    log.error(
+      { step: 'workspace', path: workspace, errno: (error as NodeJS.ErrnoException).code },
+      `AGENT_WORKSPACE ${workspace}${owner} is not writable by uid ${process.getuid?.()}: the agent will fail to write its work. ` +
+        `Remedies: run the container with AGENT_UID matching the owner, mount it with podman/docker ":U", or give the pod fsGroup: ${settings.gid}`,
+    );
+  }
+}
+
+export async function prepareSlot(settings: Settings, log: Logger, options: PrepareOptions): Promise<PreparedSlot> {
+  const root = isRoot();
+  const owner: Owner | undefined = root ? { uid: settings.uid, gid: settings.gid } : undefined;
+  const plan = options.layers
+    ? timed(
+        log,
+        'plan',
+        () => planLayers({ agent: settings.agent, defaultsDir: settings.paths.defaultsDir, overlayDir: settings.paths.overlayDir }),
+        (result) => ({ files: result.files.length, dirs: result.dirs.length, layers: result.present }),
+      )
+    : undefined;
+
+  if (owner) migrateHome(settings, owner, log);
+  else log.info({ step: 'ownership', uid: process.getuid?.() }, 'not running as root: ownership migration skipped');
+
+  timed(
+    log,
+    'directories',
+    () => agentDirectories(settings).map((spec) => [spec.path, ensureDirectory(spec, owner)] as const),
+    (results) => Object.fromEntries(results.filter(([, outcome]) => outcome !== 'ok')),
+  );
+
+  if (owner) handOver(settings, owner, log);
+  else if (settings.paths.handover.length > 0) log.info({ step: 'handover' }, 'not running as root: AGENT_HANDOVER_PATHS skipped');
+
+  if (plan) {
+    const start = performance.now();
+    const applied = await applyLayers(settings, owner, plan);
+    if (applied.manifestProblem) log.warn({ step: 'layers' }, applied.manifestProblem);
+    if (applied.kept.length > 0) {
+      log.warn({ step: 'layers', files: applied.kept }, 'files the layers no longer provide were changed by someone else since we wrote them; left in place');
+    }
+    log.info(
+      {
+        step: 'layers',
+        ms: round(performance.now() - start),
+        written: applied.written,
+        unchanged: applied.unchanged,
+        removed: applied.removed,
+        bytes: applied.bytesWritten,
+      },
+      'layers done',
+    );
+  }
+
+  if (options.seed && settings.codexSession !== undefined) {
+    if (settings.agent === 'codex') {
+      const session = settings.codexSession;
+      timed(log, 'seed', () => seedCodexSession(session, settings.paths.configDir, owner), (outcome) => ({ ...outcome }));
+    } else {
+      log.warn({ step: 'seed' }, 'CODEX_SESSION is set but AGENT is claude; ignored');
+    }
+  }
+
+  const agentUser = lookupUser(settings.uid)?.name;
+  if (owner && settings.uid === 0) {
+    log.warn({ step: 'privileges', uid: 0 }, 'AGENT_UID is 0 and AGENT_ALLOW_ROOT=true: the agent runs as root (no privilege drop)');
+  } else if (owner) {
+    const workspace = fs.statSync(settings.paths.workspace, { throwIfNoEntry: false });
+    const identity: Identity = {
+      uid: settings.uid,
+      gid: settings.gid,
+      groups: supplementaryGroups({
+        agentGid: settings.gid,
+        agentUser,
+        inherited: process.getgroups?.() ?? [],
+        workspaceGid: workspace && workspace.mode & 0o020 ? workspace.gid : undefined,
+      }),
+    };
+    timed(log, 'privileges', () => dropPrivileges(identity), () => ({ uid: identity.uid, gid: identity.gid, groups: identity.groups }));
+  } else {
+    const uid = process.getuid?.() ?? -1;
+    log.info({ step: 'privileges', uid }, 'not running as root: privilege drop skipped');
+    if (uid !== settings.uid) {
+      log.warn({ uid, expected: settings.uid }, `running as uid ${uid} but AGENT_UID is ${settings.uid}: files written by one are not owned by the other; align runAsUser with AGENT_UID`);
+    }
+  }
+  checkWorkspace(settings, log);
+
+  return {
+    uid: process.getuid?.() ?? settings.uid,
+    gid: process.getgid?.() ?? settings.gid,
+    groups: process.getgroups?.() ?? [],
+    user: agentUser ?? settings.agent,
+    startedAsRoot: root,
+  };
+}

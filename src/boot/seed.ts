@@ -1,0 +1,54 @@
+// Seeds codex's auth.json from CODEX_SESSION, at first boot only: a seed written on every boot
+// clobbers tokens the CLI or the watchdog refreshed since, and the next refresh then fails with
+// "refresh token already used". A seed replaces the file only when its last_refresh is newer.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+import { writeFileAtomicSync, type Owner } from '../fs/atomic.js';
+import { isPlainObject } from '../layers/merge.js';
+import { ParseError, parseJsonText } from '../layers/parse.js';
+
+export type SeedOutcome =
+  | { action: 'written'; reason: 'absent' | 'newer' }
+  | { action: 'kept'; reason: 'not-newer' | 'existing-unreadable' };
+
+function lastRefreshOf(value: unknown): number {
+  if (!isPlainObject(value) || typeof value.last_refresh !== 'string') return Number.NEGATIVE_INFINITY;
+  const ms = Date.parse(value.last_refresh);
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+}
+
+/** Parses CODEX_SESSION without ever echoing it; ConfigError names the variable and the position. */
+export function parseCodexSession(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = parseJsonText(text);
+  } catch (error) {
+    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
+    throw new ConfigError(`CODEX_SESSION is not valid JSON${where}; set it to the content of a codex auth.json (nothing was written)`);
+  }
+  if (!isPlainObject(value)) {
+    throw new ConfigError('CODEX_SESSION is JSON but not an object; set it to the content of a codex auth.json (nothing was written)');
+  }
+  return value;
+}
+
+/** Writes auth.json from the seed when it is absent, or when the seed is newer; never otherwise. */
+export function seedCodexSession(text: string, configDir: string, owner: Owner | undefined): SeedOutcome {
+  const seed = parseCodexSession(text);
+  const file = path.join(configDir, 'auth.json');
+  let reason: 'absent' | 'newer' = 'absent';
+  if (fs.lstatSync(file, { throwIfNoEntry: false })) {
+    let existing: unknown;
+    try {
+      existing = parseJsonText(fs.readFileSync(file, 'utf8'));
+    } catch {
+      return { action: 'kept', reason: 'existing-unreadable' };
+    }
+    if (!(lastRefreshOf(seed) > lastRefreshOf(existing))) return { action: 'kept', reason: 'not-newer' };
+    reason = 'newer';
+  }
+  // The variable's own text is written (not a re-serialisation), so every field survives as given.
+  writeFileAtomicSync(file, text.replace(/^\uFEFF/, ''), { mode: 0o600, owner });
+  return { action: 'written', reason };
+}

@@ -1,0 +1,253 @@
+// Applies a plan to the config dir: only changed files are written (atomically, agent-owned,
+// source mode plus owner write, source mtime), files the layers no longer provide are removed when
+// they are still exactly what we wrote, and every planned file is verified in place afterwards.
+// Files no layer provides (auth.json, sessions, history) are never touched.
+import fs from 'node:fs';
+import path from 'node:path';
+import { BootError, ConfigError, describeErrno, errnoCode } from '../errors.js';
+import { abandonStaged, commitStaged, removeStaleTemps, stageFile, syncDirectories, type Owner, type StagedFile } from '../fs/atomic.js';
+import type { SourceStamp } from './enumerate.js';
+import {
+  isStillOurs,
+  readManifest,
+  sameSources,
+  writeManifest,
+  writtenStampOf,
+  type Manifest,
+  type ManifestRecord,
+} from './manifest.js';
+import type { Plan, PlannedFile } from './plan.js';
+
+/** A layer source changed between planning and copying (a ConfigMap swap mid-apply): plan again. */
+export class LayerChangedError extends Error {
+  constructor(readonly shown: string) {
+    super(`${shown} changed while it was being applied`);
+    this.name = 'LayerChangedError';
+  }
+}
+
+export interface ApplyOptions {
+  configDir: string;
+  /** Owner of everything written; undefined when not running as root (files are then ours). */
+  owner: Owner | undefined;
+}
+
+export interface ApplyResult {
+  written: string[];
+  unchanged: number;
+  removed: string[];
+  /** Files we wrote earlier that someone else changed since; left alone. */
+  kept: string[];
+  bytesWritten: number;
+  manifestProblem?: string | undefined;
+}
+
+/** Staged files are committed in batches so open descriptors stay bounded. */
+const BATCH = 128;
+
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new BootError(`cannot inspect ${file}: ${describeErrno(error)}`, { cause: error });
+  }
+}
+
+/** Refuses, before anything is written, destinations that would need a directory replaced or a symlink followed. */
+function preflight(plan: Plan, configDir: string): Map<string, fs.Stats | undefined> {
+  const current = new Map<string, fs.Stats | undefined>();
+  for (const dir of plan.dirs) {
+    const dest = path.join(configDir, dir.rel);
+    const stat = lstatOrUndefined(dest);
+    if (stat && !stat.isDirectory()) {
+      const what = stat.isSymbolicLink() ? 'a symlink' : 'not a directory';
+      throw new ConfigError(`${dest} is ${what}, but a config layer provides a directory there; move it aside`);
+    }
+  }
+  for (const file of plan.files) {
+    const dest = path.join(configDir, file.rel);
+    const stat = lstatOrUndefined(dest);
+    if (stat?.isDirectory()) {
+      throw new ConfigError(`${dest} is a directory, but a config layer provides a file there; move it aside`);
+    }
+    current.set(file.rel, stat);
+  }
+  return current;
+}
+
+/** Reads a file's bytes from its layer, making sure it is still the file that was planned. */
+function loadContent(file: PlannedFile): Buffer {
+  if (file.content) return file.content;
+  const source = file.sources[0]!;
+  let fd: number;
+  try {
+    fd = fs.openSync(source.real, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') throw new LayerChangedError(source.shown);
+    throw new ConfigError(`cannot read ${source.shown}: ${describeErrno(error)}`);
+  }
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.ino !== source.stamp.ino || stat.size !== source.stamp.size || stat.mtimeMs !== source.stamp.mtimeMs) {
+      throw new LayerChangedError(source.shown);
+    }
+    const buffer = Buffer.allocUnsafe(stat.size);
+    let offset = 0;
+    while (offset < buffer.length) {
+      const read = fs.readSync(fd, buffer, offset, buffer.length - offset, offset);
+      if (read === 0) throw new LayerChangedError(source.shown);
+      offset += read;
+    }
+    return buffer;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function plannedSize(file: PlannedFile): number {
+  return file.content?.length ?? file.sources[0]!.stamp.size;
+}
+
+function stampsOf(file: PlannedFile): SourceStamp[] {
+  return file.sources.map((source) => source.stamp);
+}
+
+function attributesMatch(file: PlannedFile, stat: fs.Stats, owner: Owner | undefined): boolean {
+  return (stat.mode & 0o7777) === file.mode && (owner === undefined || (stat.uid === owner.uid && stat.gid === owner.gid));
+}
+
+/**
+ * Whether the destination already holds the planned file: 'recorded' when it is untouched since we
+ * wrote it from the same sources (no bytes read), 'same' when its bytes and attributes match.
+ */
+function compareDest(
+  file: PlannedFile,
+  dest: string,
+  stat: fs.Stats | undefined,
+  record: ManifestRecord | undefined,
+  owner: Owner | undefined,
+): 'recorded' | 'same' | 'changed' {
+  if (!stat?.isFile() || stat.size !== plannedSize(file) || !attributesMatch(file, stat, owner)) return 'changed';
+  if (record && isStillOurs(record, stat) && sameSources(record.sources, stampsOf(file))) return 'recorded';
+  let existing: Buffer;
+  try {
+    existing = fs.readFileSync(dest);
+  } catch {
+    return 'changed';
+  }
+  return existing.equals(loadContent(file)) ? 'same' : 'changed';
+}
+
+function ensureDir(dest: string, mode: number, owner: Owner | undefined): boolean {
+  let created = false;
+  try {
+    fs.mkdirSync(dest, { mode });
+    created = true;
+  } catch (error) {
+    if (errnoCode(error) !== 'EEXIST') throw error;
+  }
+  const stat = fs.lstatSync(dest);
+  if (!stat.isDirectory()) throw new ConfigError(`${dest} is not a directory, but a config layer provides a directory there; move it aside`);
+  if (owner && (stat.uid !== owner.uid || stat.gid !== owner.gid)) fs.lchownSync(dest, owner.uid, owner.gid);
+  if (created) fs.chmodSync(dest, mode);
+  return created;
+}
+
+/** Applies the plan. Throws ConfigError/BootError before writing when the destination is unusable. */
+export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
+  const { configDir, owner } = options;
+  const current = preflight(plan, configDir);
+  const { manifest: previous, problem } = readManifest(configDir);
+  const next: Manifest = { version: 1, files: {}, dirs: [] };
+  const result: ApplyResult = { written: [], unchanged: 0, removed: [], kept: [], bytesWritten: 0, manifestProblem: problem };
+
+  try {
+    for (const dir of plan.dirs) {
+      const dest = path.join(configDir, dir.rel);
+      const created = ensureDir(dest, dir.mode, owner);
+      if (created || previous.dirs.includes(dir.rel)) next.dirs.push(dir.rel);
+    }
+    for (const dir of new Set([configDir, ...plan.dirs.map((dir) => path.join(configDir, dir.rel))])) removeStaleTemps(dir);
+
+    // Decide what changed, then stage and commit changed files in bounded batches.
+    const written = new Map<string, PlannedFile>();
+    let batch: StagedFile[] = [];
+    const flush = async () => {
+      const staged = batch;
+      batch = [];
+      await commitStaged(staged);
+    };
+    try {
+      for (const file of plan.files) {
+        const dest = path.join(configDir, file.rel);
+        const record = previous.files[file.rel];
+        const stat = current.get(file.rel);
+        const state = compareDest(file, dest, stat, record, owner);
+        if (state !== 'changed') {
+          result.unchanged++;
+          next.files[file.rel] = state === 'recorded' ? record! : { ...writtenStampOf(stat!), sources: stampsOf(file) };
+          continue;
+        }
+        const content = loadContent(file);
+        batch.push(stageFile(dest, content, { mode: file.mode, owner, mtimeMs: file.mtimeMs }));
+        written.set(file.rel, file);
+        result.bytesWritten += content.length;
+        if (batch.length >= BATCH) await flush();
+      }
+      await flush();
+    } catch (error) {
+      abandonStaged(batch);
+      throw error;
+    }
+
+    // Verify: every planned file is in place, a regular file of the planned size.
+    for (const file of plan.files) {
+      const dest = path.join(configDir, file.rel);
+      const stat = lstatOrUndefined(dest);
+      if (!stat?.isFile() || stat.size !== plannedSize(file)) {
+        throw new BootError(
+          `verification failed: ${dest} should hold ${plannedSize(file)} bytes from ${file.sources.map((s) => s.shown).join(' + ')} but ${stat ? `holds ${stat.size}` : 'is missing'}`,
+        );
+      }
+      if (written.has(file.rel)) {
+        next.files[file.rel] = { ...writtenStampOf(stat), sources: stampsOf(file) };
+        result.written.push(file.rel);
+      }
+    }
+
+    // Remove what the layers no longer provide, when it is still exactly what we wrote.
+    const planned = new Set(plan.files.map((file) => file.rel));
+    const touchedDirs = new Set<string>();
+    for (const [rel, record] of Object.entries(previous.files)) {
+      if (planned.has(rel)) continue;
+      const dest = path.join(configDir, rel);
+      const stat = lstatOrUndefined(dest);
+      if (!stat) continue;
+      if (isStillOurs(record, stat)) {
+        fs.rmSync(dest);
+        touchedDirs.add(path.dirname(dest));
+        result.removed.push(rel);
+      } else {
+        result.kept.push(rel);
+      }
+    }
+    const plannedDirs = new Set(plan.dirs.map((dir) => dir.rel));
+    for (const rel of [...previous.dirs].sort().reverse()) {
+      if (plannedDirs.has(rel)) continue;
+      try {
+        fs.rmdirSync(path.join(configDir, rel));
+        touchedDirs.add(path.dirname(path.join(configDir, rel)));
+      } catch {
+        next.dirs.push(rel); // not empty (someone else's files are in it): keep tracking it
+      }
+    }
+    if (touchedDirs.size > 0) syncDirectories(touchedDirs);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof BootError || error instanceof LayerChangedError) throw error;
+    throw new BootError(`cannot apply the config layers to ${configDir}: ${describeErrno(error)}`, { cause: error });
+  }
+
+  if (JSON.stringify(next) !== JSON.stringify(previous)) writeManifest(configDir, next, owner);
+  return result;
+}

@@ -1,0 +1,122 @@
+// Lists what one config layer provides, safely: symlinks are followed only when they resolve inside
+// the layer (kubelet's `key -> ..data/key` links do); anything else is refused before a byte is
+// copied, because this runs as root and must never copy an arbitrary host file into the agent's home.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ConfigError, describeErrno, errnoCode } from '../errors.js';
+
+export type LayerName = 'defaults' | 'overlay';
+
+/** Identity of a source file as it was seen; a later run compares it to skip unchanged files. */
+export interface SourceStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+export interface LayerEntry {
+  /** Path relative to the layer root, '/'-separated; the same path in the config dir. */
+  rel: string;
+  kind: 'file' | 'dir';
+  /** Where the operator sees it: `<layer root>/<rel>`. */
+  shown: string;
+  /** Real path of the content (symlinks resolved). */
+  real: string;
+  /** Permission bits of the content. */
+  mode: number;
+  stamp: SourceStamp;
+}
+
+export interface Layer {
+  name: LayerName;
+  root: string;
+  entries: LayerEntry[];
+}
+
+function stampOf(real: string, stat: fs.Stats): SourceStamp {
+  return { path: real, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev };
+}
+
+function isInside(root: string, candidate: string): boolean {
+  return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+}
+
+function kindOf(stat: fs.Stats): string {
+  if (stat.isFIFO()) return 'a FIFO';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'not a regular file or directory';
+}
+
+/**
+ * Enumerates a layer directory recursively. Returns undefined when the layer does not exist;
+ * throws ConfigError (naming the entry) for an unreadable layer, an escaping or dangling symlink,
+ * a symlink loop, or a special file.
+ */
+export function enumerateLayer(name: LayerName, root: string, variable: string): Layer | undefined {
+  let rootReal: string;
+  try {
+    rootReal = fs.realpathSync(root);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new ConfigError(`${variable} ${root} cannot be read: ${describeErrno(error)}; make it readable by root or unset ${variable}`);
+  }
+  const rootStat = fs.statSync(rootReal);
+  if (!rootStat.isDirectory()) {
+    throw new ConfigError(`${variable} ${root} is not a directory; point ${variable} at the directory holding the ${name} layer`);
+  }
+
+  const entries: LayerEntry[] = [];
+  const walk = (dirReal: string, relDir: string, ancestors: Set<string>) => {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dirReal).sort();
+    } catch (error) {
+      const shown = relDir ? path.join(root, relDir) : root;
+      throw new ConfigError(`${name} layer directory ${shown} cannot be read: ${describeErrno(error)}; fix its permissions`);
+    }
+    for (const entryName of names) {
+      // kubelet's internals (`..data`, `..2026_11_22_...`) are not payload.
+      if (relDir === '' && entryName.startsWith('..')) continue;
+      const rel = relDir ? `${relDir}/${entryName}` : entryName;
+      const shown = path.join(root, rel);
+      const full = path.join(dirReal, entryName);
+      const linkStat = fs.lstatSync(full);
+      let real = full;
+      let stat = linkStat;
+      if (linkStat.isSymbolicLink()) {
+        const target = fs.readlinkSync(full);
+        try {
+          real = fs.realpathSync(full);
+        } catch (error) {
+          const problem = errnoCode(error) === 'ELOOP' ? 'is a symlink loop' : 'is a dangling symlink';
+          throw new ConfigError(`${name} layer entry ${shown} ${problem} (-> ${target}); remove it or fix its target`);
+        }
+        if (!isInside(rootReal, real)) {
+          throw new ConfigError(
+            `${name} layer entry ${shown} is a symlink that escapes the layer (-> ${target}, resolves to ${real}); only links inside ${root} are followed: copy the file into the layer instead`,
+          );
+        }
+        stat = fs.statSync(real);
+      }
+      if (stat.isDirectory()) {
+        const id = `${stat.dev}:${stat.ino}`;
+        if (ancestors.has(id)) {
+          throw new ConfigError(`${name} layer entry ${shown} is a symlink loop (it leads back to one of its parents); remove it`);
+        }
+        entries.push({ rel, kind: 'dir', shown, real, mode: stat.mode & 0o7777, stamp: stampOf(real, stat) });
+        walk(real, rel, new Set([...ancestors, id]));
+      } else if (stat.isFile()) {
+        entries.push({ rel, kind: 'file', shown, real, mode: stat.mode & 0o7777, stamp: stampOf(real, stat) });
+      } else {
+        throw new ConfigError(`${name} layer entry ${shown} is ${kindOf(stat)}; a config layer may hold only regular files and directories`);
+      }
+    }
+  };
+  walk(rootReal, '', new Set([`${rootStat.dev}:${rootStat.ino}`]));
+  return { name, root, entries };
+}

@@ -1,0 +1,54 @@
+// run (the default mode): boot the slot, become the agent, then launch and supervise the command.
+import fs from 'node:fs';
+import { BootError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { prepareSlot, type PreparedSlot } from '../boot/prepare.js';
+import type { Settings } from '../settings/env.js';
+import { commandFor, resolveExecutable } from '../supervise/command.js';
+import { supervise, type Service } from '../supervise/supervisor.js';
+
+/** The supervised command's environment: the container's, minus what only we consume, plus who it is. */
+export function childEnvironment(settings: Settings, slot: PreparedSlot): Record<string, string> {
+  const configVariable = settings.agent === 'codex' ? 'CODEX_HOME' : 'CLAUDE_CONFIG_DIR';
+  return {
+    ...settings.childEnv,
+    PATH: settings.searchPath,
+    HOME: settings.paths.home,
+    USER: slot.user,
+    LOGNAME: slot.user,
+    [configVariable]: settings.paths.configDir,
+  };
+}
+
+export interface RunContext {
+  settings: Settings;
+  args: readonly string[];
+  log: Logger;
+  /** Background services started with the child (token refresh, config reload). */
+  services?: (settings: Settings, log: Logger) => Promise<Service[]> | Service[];
+}
+
+export async function runMode({ settings, args, log, services }: RunContext): Promise<number> {
+  if (process.pid === 1) {
+    log.warn('running as PID 1: orphaned processes are not reaped; put tini in front (ENTRYPOINT ["tini", "--", "agent-entrypoint"])');
+  }
+  const slot = await prepareSlot(settings, log, { layers: true, seed: true });
+  const cwd = settings.paths.workspace;
+  try {
+    fs.accessSync(cwd, fs.constants.X_OK);
+  } catch {
+    throw new BootError(`AGENT_WORKSPACE ${cwd} cannot be entered by uid ${slot.uid}; fix its ownership or mode (the agent runs there)`);
+  }
+  const [command, ...rest] = commandFor(settings.agent, args);
+  const file = resolveExecutable(command, settings.searchPath, cwd);
+  return supervise({
+    file,
+    argv0: command,
+    args: rest,
+    cwd,
+    env: childEnvironment(settings, slot),
+    stopGraceMs: settings.stopGraceMs,
+    log,
+    services: services ? await services(settings, log) : [],
+  });
+}

@@ -1,0 +1,72 @@
+// Runs the built single-file bundle as a real process and collects what it printed.
+import { execa, type Options, type ResultPromise } from 'execa';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const BUNDLE = path.join(ROOT, 'dist/agent-entrypoint.cjs');
+export const FIXTURES = path.join(ROOT, 'test/fixtures');
+/** The Node binary running the tests (Node 24 from node_modules when run through npm). */
+export const NODE = process.execPath;
+
+export interface BundleResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+  /** stderr lines that are JSON log records. */
+  logs: Array<Record<string, unknown>>;
+  /** stderr lines that are not JSON (FATAL lines, probe sentences). */
+  plain: string[];
+}
+
+export function parseStderr(stderr: string): { logs: Array<Record<string, unknown>>; plain: string[] } {
+  const logs: Array<Record<string, unknown>> = [];
+  const plain: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const value = JSON.parse(line) as unknown;
+      if (value && typeof value === 'object' && !Array.isArray(value)) logs.push(value as Record<string, unknown>);
+      else plain.push(line);
+    } catch {
+      plain.push(line);
+    }
+  }
+  return { logs, plain };
+}
+
+export interface BundleOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  timeout?: number;
+  input?: string;
+  /** Prefix the command (e.g. ['unshare', '--pid', '--fork', '--mount-proc']). */
+  wrap?: string[];
+}
+
+/** The base environment for the bundle: PATH only; tests add the rest explicitly. */
+export function baseEnv(): Record<string, string> {
+  return { PATH: `${path.dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
+}
+
+/** Starts the bundle without waiting (for signal tests). */
+export function startBundle(args: readonly string[], options: BundleOptions = {}): ResultPromise<Options & { reject: false }> {
+  const [file, ...prefix] = [...(options.wrap ?? []), NODE];
+  return execa(file!, [...prefix, BUNDLE, ...args], {
+    env: { ...baseEnv(), ...options.env },
+    extendEnv: false,
+    cwd: options.cwd ?? ROOT,
+    reject: false,
+    timeout: options.timeout ?? 60_000,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : 'pipe',
+    cleanup: true,
+  }) as ResultPromise<Options & { reject: false }>;
+}
+
+export async function runBundle(args: readonly string[], options: BundleOptions = {}): Promise<BundleResult> {
+  const result = await startBundle(args, options);
+  const stdout = String(result.stdout ?? '');
+  const stderr = String(result.stderr ?? '');
+  return { exitCode: result.exitCode, signal: result.signal, stdout, stderr, ...parseStderr(stderr) };
+}

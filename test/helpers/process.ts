@@ -1,0 +1,53 @@
+// Helpers for tests that drive a running process: wait for its output, find its children.
+import { execFileSync } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+/** Resolves once `text` has appeared on the stream (rejects after `timeoutMs`). */
+export function waitForOutput(stream: Readable | null | undefined, text: string, timeoutMs = 15_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (!stream) return reject(new Error('no stream'));
+    let seen = '';
+    const timer = setTimeout(() => {
+      stream.off('data', onData);
+      reject(new Error(`timed out waiting for ${JSON.stringify(text)}; saw ${JSON.stringify(seen)}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer | string) => {
+      seen += chunk.toString();
+      if (seen.includes(text)) {
+        clearTimeout(timer);
+        stream.off('data', onData);
+        resolve(seen);
+      }
+    };
+    stream.on('data', onData);
+  });
+}
+
+/** Direct children of `pid` (via pgrep). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Polls until `predicate` holds (rejects after `timeoutMs`). */
+export async function until<T>(probe: () => T | undefined, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** States of a process's children: 'Z' marks a zombie. */
+export function processState(pid: number): string | undefined {
+  try {
+    return execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,116 @@
+// The privilege drop, for real: the child and the supervisor itself end up as the agent.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FIXTURES, NODE, runBundle } from './helpers/bundle.js';
+import { makeSlot } from './helpers/slot.js';
+import { removeTempDirs, tempDir } from './helpers/tree.js';
+
+afterEach(removeTempDirs);
+
+interface Report {
+  uid: number;
+  euid: number;
+  gid: number;
+  egid: number;
+  groups: number[];
+  capEff: string;
+  cwd: string;
+  env: Record<string, string>;
+  parent: { uid: string[]; gid: string[]; groups: string[]; capEff: string };
+}
+
+async function report(env: Record<string, string>, wrap?: string[]): Promise<{ report: Report; stderr: string }> {
+  const dir = tempDir();
+  fs.chmodSync(dir, 0o777);
+  const file = path.join(dir, 'report.json');
+  const result = await runBundle([NODE, path.join(FIXTURES, 'report.mjs')], { env: { ...env, REPORT_FILE: file }, wrap });
+  expect(result.exitCode, result.stderr).toBe(0);
+  return { report: JSON.parse(fs.readFileSync(file, 'utf8')) as Report, stderr: result.stderr };
+}
+
+describe('privilege drop', () => {
+  it('runs the child as 10001:10001 with no capabilities, HOME and CODEX_HOME set, CODEX_SESSION removed', async () => {
+    const slot = makeSlot();
+    const session = JSON.stringify({ OPENAI_API_KEY: 'sk-seeded-secret-123456789', last_refresh: '2026-01-01T00:00:00Z' });
+    const { report: child, stderr } = await report({ ...slot.env, CODEX_SESSION: session });
+    expect([child.uid, child.euid, child.gid, child.egid]).toEqual([10001, 10001, 10001, 10001]);
+    expect(child.groups).toEqual([10001]);
+    expect(child.capEff).toBe('0000000000000000');
+    expect(child.cwd).toBe(slot.workspace);
+    expect(child.env.HOME).toBe(slot.home);
+    expect(child.env.CODEX_HOME).toBe(slot.configDir);
+    expect(child.env.USER).toBeTruthy();
+    expect(child.env.LOGNAME).toBe(child.env.USER);
+    expect(child.env.CODEX_SESSION).toBeUndefined();
+    expect(JSON.stringify(child.env)).not.toContain('sk-seeded-secret');
+    expect(stderr).not.toContain('sk-seeded-secret');
+  });
+
+  it('leaves the supervisor itself without root: uid, gid and capabilities from /proc', async () => {
+    const slot = makeSlot();
+    const { report: child } = await report(slot.env);
+    expect(child.parent.uid).toEqual(['10001', '10001', '10001', '10001']);
+    expect(child.parent.gid).toEqual(['10001', '10001', '10001', '10001']);
+    expect(child.parent.capEff).toBe('0000000000000000');
+  });
+
+  it('keeps supplementary groups the container gave (fsGroup) and a group-writable workspace group, never gid 0', async () => {
+    const slot = makeSlot();
+    fs.mkdirSync(slot.workspace, { recursive: true });
+    fs.chownSync(slot.workspace, 10001, 5555);
+    fs.chmodSync(slot.workspace, 0o2775);
+    // As a Kubernetes pod with fsGroup 4242 starts its root process: supplementary groups 0 and 4242.
+    const { report: child } = await report(slot.env, ['setpriv', '--groups', '0,4242', '--reuid', '0', '--regid', '0']);
+    expect([...child.groups].sort()).toEqual([10001, 4242, 5555].sort());
+    expect(child.parent.groups.map(Number).sort()).toEqual([10001, 4242, 5555].sort());
+  });
+
+  it('sets CLAUDE_CONFIG_DIR for claude', async () => {
+    const slot = makeSlot('claude');
+    const { report: child } = await report(slot.env);
+    expect(child.env.CLAUDE_CONFIG_DIR).toBe(slot.configDir);
+    expect(child.env.CODEX_HOME).toBeUndefined();
+  });
+
+  it('runs as the current user when started without root, skipping root-only steps with one line each', async () => {
+    const slot = makeSlot();
+    fs.mkdirSync(slot.home, { recursive: true });
+    fs.chownSync(slot.home, 10001, 10001);
+    fs.chownSync(path.dirname(slot.shared), 10001, 10001);
+    const { report: child, stderr } = await report({ ...slot.env }, ['setpriv', '--reuid', '10001', '--regid', '10001', '--clear-groups']);
+    expect(child.uid).toBe(10001);
+    expect(stderr).toContain('not running as root: ownership migration skipped');
+    expect(stderr).toContain('not running as root: privilege drop skipped');
+  });
+
+  it('warns when started as a non-root uid other than AGENT_UID', async () => {
+    const slot = makeSlot();
+    fs.mkdirSync(slot.home, { recursive: true });
+    fs.chownSync(slot.home, 10002, 10002);
+    fs.chownSync(path.dirname(slot.shared), 10002, 10002);
+    const { stderr } = await report(slot.env, ['setpriv', '--reuid', '10002', '--regid', '10002', '--clear-groups']);
+    expect(stderr).toContain('AGENT_UID is 10001');
+  });
+
+  it('leaves a host bind mount owned by another uid alone and explains the remedies instead of failing later', async () => {
+    const slot = makeSlot();
+    const host = tempDir();
+    fs.chownSync(host, 501, 20); // a macOS host user's project directory
+    fs.mkdirSync(slot.workspace, { recursive: true });
+    const script = `mount --bind '${host}' '${slot.workspace}' && "$@"`;
+    const result = await runBundle(['true'], { env: slot.env, wrap: ['unshare', '--mount', 'sh', '-c', script, 'sh'] });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(fs.statSync(host).uid).toBe(501);
+    expect(result.stderr).toContain('is not writable by uid 10001');
+    expect(result.stderr).toContain(':U');
+    expect(result.stderr).toContain('fsGroup');
+  });
+
+  it('does not warn about a workspace the agent can write', async () => {
+    const slot = makeSlot();
+    const result = await runBundle(['true'], { env: slot.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain('is not writable');
+  });
+});
