@@ -1,10 +1,18 @@
 // Chooses the mode, parses the environment once, creates the logger, and runs the mode.
+// Modes load lazily so the boot path does not pay for the probes' dependencies.
 import { createLogger } from './log/logger.js';
-import type { ErrorPresenter, Invocation, Io } from './main.js';
 import { loadSettings, modeFromEnv } from './settings/env.js';
 import type { Mode } from './settings/modes.js';
-import { runMode } from './modes/run.js';
-import { ExitError, EXIT } from './errors.js';
+import type { Invocation } from './main.js';
+import type { ErrorPresenter, Io, ModeModule } from './modes/types.js';
+
+const MODULES: Record<Mode, () => Promise<ModeModule>> = {
+  run: () => import('./modes/run.js'),
+  'smoke-test': () => import('./modes/smoke-test.js'),
+  'auth-init': () => import('./modes/auth-init.js'),
+  refresh: () => import('./modes/refresh.js'),
+  doctor: () => import('./modes/doctor.js'),
+};
 
 export async function dispatch(
   invocation: Invocation,
@@ -12,15 +20,10 @@ export async function dispatch(
   io: Io,
   setPresenter: (presenter: ErrorPresenter) => void,
 ): Promise<number> {
-  const requested: Mode = invocation.mode ?? modeFromEnv(env) ?? 'run';
-  void setPresenter;
-  void io;
+  const mode: Mode = invocation.mode ?? modeFromEnv(env) ?? 'run';
+  const module = await MODULES[mode]();
+  if (module.presentError) setPresenter(module.presentError);
   const settings = loadSettings(env, { mode: invocation.mode });
   const log = createLogger({ ...settings.log, base: { mode: settings.mode } });
-  switch (requested) {
-    case 'run':
-      return runMode({ settings, args: invocation.args, log });
-    default:
-      throw new ExitError(EXIT.failure, `mode ${requested} is not implemented yet`);
-  }
+  return module.run({ settings, args: invocation.args, log, io });
 }

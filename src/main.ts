@@ -1,16 +1,15 @@
 // The importable core: argv and env in, exit code out. No process.exit here: the entry sets
 // process.exitCode and the process ends when nothing is left running.
 import { EXIT, ExitError } from './errors.js';
-import { writeAllSync } from './log/logger.js';
+import { writeAllSync } from './log/write.js';
 import { scrub } from './log/secrets.js';
 import { isMode, type Mode } from './settings/modes.js';
 import { VERSION } from './version.js';
 import { HELP } from './help.js';
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+import type { ErrorPresenter, Io } from './modes/types.js';
+
+export type { Io };
 
 /** Every line this program prints goes through `scrub`, so a registered secret can never appear. */
 export const processIo: Io = {
@@ -29,9 +28,6 @@ export interface Invocation {
 export function parseInvocation(argv: readonly string[]): Invocation {
   return isMode(argv[0]) ? { mode: argv[0], args: argv.slice(1) } : { mode: undefined, args: [...argv] };
 }
-
-/** What a mode prints when it fails with an expected error; the default is one FATAL line. */
-export type ErrorPresenter = (error: ExitError, io: Io) => void;
 
 const fatalLine: ErrorPresenter = (error, io) => io.stderr(`FATAL: ${error.message}\n`);
 
@@ -54,7 +50,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     });
   } catch (error) {
     if (error instanceof ExitError) {
-      present(error, io);
+      present(error, io, { agent: env.AGENT });
       return error.exitCode;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,7 +1,7 @@
 // pino to stderr (stdout belongs to the agent and to probe output), synchronously, scrubbed.
-import { writeSync } from 'node:fs';
 import pino from 'pino';
 import { scrub, scrubFields } from './secrets.js';
+import { writeAllSync } from './write.js';
 import type { LogFormat, LogLevel } from '../settings/env.js';
 
 export type Logger = pino.Logger;
@@ -13,19 +13,6 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
   /** Where lines go; stderr by default. Tests pass their own sink. */
   write?: (line: string) => void;
-}
-
-/** Writes to a file descriptor synchronously, retrying when a non-blocking pipe is full. */
-export function writeAllSync(fd: number, text: string): void {
-  let buffer = Buffer.from(text);
-  while (buffer.length > 0) {
-    try {
-      const written = writeSync(fd, buffer);
-      buffer = buffer.subarray(written);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-    }
-  }
 }
 
 const writeStderr = (line: string) => writeAllSync(2, line);

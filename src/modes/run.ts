@@ -1,11 +1,13 @@
 // run (the default mode): boot the slot, become the agent, then launch and supervise the command.
 import fs from 'node:fs';
 import { BootError } from '../errors.js';
-import type { Logger } from '../log/logger.js';
 import { prepareSlot, type PreparedSlot } from '../boot/prepare.js';
 import type { Settings } from '../settings/env.js';
 import { commandFor, resolveExecutable } from '../supervise/command.js';
 import { supervise, type Service } from '../supervise/supervisor.js';
+import { refreshBeforeChild, refreshService } from '../refresh/service.js';
+import { reloadService } from '../reload/service.js';
+import type { ModeContext } from './types.js';
 
 /** The supervised command's environment: the container's, minus what only we consume, plus who it is. */
 export function childEnvironment(settings: Settings, slot: PreparedSlot): Record<string, string> {
@@ -20,15 +22,7 @@ export function childEnvironment(settings: Settings, slot: PreparedSlot): Record
   };
 }
 
-export interface RunContext {
-  settings: Settings;
-  args: readonly string[];
-  log: Logger;
-  /** Background services started with the child (token refresh, config reload). */
-  services?: (settings: Settings, log: Logger) => Promise<Service[]> | Service[];
-}
-
-export async function runMode({ settings, args, log, services }: RunContext): Promise<number> {
+export async function run({ settings, args, log }: ModeContext): Promise<number> {
   if (process.pid === 1) {
     log.warn('running as PID 1: orphaned processes are not reaped; put tini in front (ENTRYPOINT ["tini", "--", "agent-entrypoint"])');
   }
@@ -41,6 +35,10 @@ export async function runMode({ settings, args, log, services }: RunContext): Pr
   }
   const [command, ...rest] = commandFor(settings.agent, args);
   const file = resolveExecutable(command, settings.searchPath, cwd);
+  // One token check before the child starts (bounded, never blocking the start), then the
+  // background services for as long as the child runs.
+  await refreshBeforeChild(settings, log);
+  const services = [refreshService(settings), reloadService(settings)].filter((service): service is Service => service !== undefined);
   return supervise({
     file,
     argv0: command,
@@ -49,6 +47,6 @@ export async function runMode({ settings, args, log, services }: RunContext): Pr
     env: childEnvironment(settings, slot),
     stopGraceMs: settings.stopGraceMs,
     log,
-    services: services ? await services(settings, log) : [],
+    services,
   });
 }
