@@ -70,3 +70,16 @@ describe('secret scrubbing', () => {
     });
   });
 });
+
+describe('JWT inspection', async () => {
+  const { decodeJwtPayload, isJwtShaped, jwtExpiryMs } = await import('../../src/util/jwt.js');
+  const mint = (payload: object) => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.sig`;
+  it('reads the exp claim', () => {
+    expect(jwtExpiryMs(mint({ exp: 1_800_000_000 }))).toBe(1_800_000_000_000);
+    expect(decodeJwtPayload(mint({ a: 1 }))).toEqual({ a: 1 });
+  });
+  it('rejects what is not JWT-shaped', () => {
+    for (const token of ['', 'abc', 'a.b', 'a.b.c.d', 'a b.c.d', 42, null]) expect(isJwtShaped(token)).toBe(false);
+    expect(jwtExpiryMs('a.b.c')).toBeUndefined();
+  });
+});
