@@ -3,7 +3,6 @@
 // between the steps leaves at most a stray temp file (swept by `removeStaleTemps`).
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Temp files of ours carry this prefix, so a later run can recognise and remove strays. */
 export const TEMP_PREFIX = '.agent-entrypoint.tmp.';
@@ -22,24 +21,24 @@ export interface WriteOptions {
   mtimeMs?: number | undefined;
 }
 
-/** A temp file written and closed-to-be, not yet renamed into place. */
+/** A temp file with its final content and attributes, closed, not yet flushed or renamed into place. */
 export interface StagedFile {
-  fd: number;
   temp: string;
   dest: string;
 }
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 
-function tempPathFor(dest: string): string {
-  return path.join(path.dirname(dest), `${TEMP_PREFIX}${process.pid}.${randomBytes(6).toString('hex')}`);
-}
+let tempCounter = 0;
 
-/** Opens a fresh temp file next to `dest` (never following a planted symlink). */
-function openTemp(dest: string, mode: number): { fd: number; temp: string } {
-  const temp = tempPathFor(dest);
-  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode & 0o7777);
-  return { fd, temp };
+/**
+ * A fresh temp name next to `dest`. Uniqueness comes from pid + counter + a random part; O_EXCL
+ * (or COPYFILE_EXCL) guarantees an existing file is never reused. node:crypto is not used: it costs
+ * milliseconds of start-up and the name need not be unpredictable (the directory is the agent's).
+ */
+function tempPathFor(dest: string): string {
+  const unique = `${process.pid}.${(tempCounter++).toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
+  return path.join(path.dirname(dest), `${TEMP_PREFIX}${unique}`);
 }
 
 /** Sets mode (umask-proof), owner and mtime on an open temp file. */
@@ -52,54 +51,84 @@ function finishAttributes(fd: number, options: WriteOptions): void {
   }
 }
 
-function discard(staged: { fd: number; temp: string }): void {
-  try {
-    fs.closeSync(staged.fd);
-  } catch {
-    // already closed
-  }
-  fs.rmSync(staged.temp, { force: true });
-}
-
-/** Writes `data` to a temp file next to `dest` with the final attributes; not yet durable or visible. */
-export function stageFile(dest: string, data: Uint8Array | string, options: WriteOptions): StagedFile {
-  const staged = openTemp(dest, options.mode);
+/** Writes `data` to a fresh temp file next to `dest` (never following a planted symlink). */
+function writeTemp(dest: string, data: Uint8Array | string, options: WriteOptions, durable: boolean): { temp: string; ino: number } {
+  const temp = tempPathFor(dest);
+  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode & 0o7777);
   try {
     const buffer = typeof data === 'string' ? Buffer.from(data) : data;
     let offset = 0;
-    while (offset < buffer.length) offset += fs.writeSync(staged.fd, buffer, offset, buffer.length - offset);
-    finishAttributes(staged.fd, options);
-    return { ...staged, dest };
+    while (offset < buffer.length) offset += fs.writeSync(fd, buffer, offset, buffer.length - offset);
+    finishAttributes(fd, options);
+    if (durable) fs.fsyncSync(fd);
+    return { temp, ino: fs.fstatSync(fd).ino };
   } catch (error) {
-    discard(staged);
+    fs.rmSync(temp, { force: true });
+    throw error;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes `data` to a temp file next to `dest`; it becomes durable and visible in commitStaged. */
+export function stageFile(dest: string, data: Uint8Array | string, options: WriteOptions): StagedFile {
+  return { temp: writeTemp(dest, data, options, false).temp, dest };
+}
+
+/**
+ * Copies `source` into a fresh temp file next to `dest` in the kernel (copy_file_range, as cp
+ * does), then sets the attributes. Returns the staged file and the size copied.
+ */
+export function stageCopy(dest: string, source: string, options: WriteOptions): StagedFile & { size: number } {
+  const temp = tempPathFor(dest);
+  fs.copyFileSync(source, temp, fs.constants.COPYFILE_EXCL);
+  try {
+    const fd = fs.openSync(temp, O_RDONLY | O_NOFOLLOW);
+    try {
+      finishAttributes(fd, options);
+      return { temp, dest, size: fs.fstatSync(fd).size };
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    fs.rmSync(temp, { force: true });
     throw error;
   }
 }
 
-/** Flushes and renames staged files into place, then syncs their directories. */
-export async function commitStaged(files: readonly StagedFile[], concurrency = 16): Promise<void> {
+/** fdatasync of one closed file, reopened read-only (the flush applies to the inode). */
+function flushFile(file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, O_RDONLY | O_NOFOLLOW, (openError, fd) => {
+      if (openError) return reject(openError);
+      fs.fdatasync(fd, (syncError) => fs.close(fd, () => (syncError ? reject(syncError) : resolve())));
+    });
+  });
+}
+
+/**
+ * Makes staged files durable and visible: all are flushed first, concurrently (one batch for the
+ * disk instead of a journal commit per file, and no create waits behind a commit), then renamed
+ * into place, then their directories are synced.
+ */
+export async function commitStaged(files: readonly StagedFile[], concurrency = 8): Promise<void> {
   try {
-    // Flush all temp files concurrently: the disk sees one batch instead of one commit per file.
     let next = 0;
     const worker = async () => {
-      while (next < files.length) {
-        const file = files[next++]!;
-        await new Promise<void>((resolve, reject) => fs.fdatasync(file.fd, (error) => (error ? reject(error) : resolve())));
-      }
+      while (next < files.length) await flushFile(files[next++]!.temp);
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
   } catch (error) {
-    for (const file of files) discard(file);
+    abandonStaged(files);
     throw error;
   }
-  for (const file of files) fs.closeSync(file.fd);
   for (const file of files) fs.renameSync(file.temp, file.dest);
   syncDirectories(files.map((file) => path.dirname(file.dest)));
 }
 
-/** Discards staged files that will not be committed. */
+/** Removes staged files that will not be committed. */
 export function abandonStaged(files: readonly StagedFile[]): void {
-  for (const file of files) discard(file);
+  for (const file of files) fs.rmSync(file.temp, { force: true });
 }
 
 /** fsyncs each distinct directory, so renames and unlinks in it are durable. */
@@ -116,20 +145,11 @@ export function syncDirectories(dirs: Iterable<string>): void {
 
 /** Replaces `dest` atomically and durably with `data`. Returns the new file's inode. */
 export function writeFileAtomicSync(dest: string, data: Uint8Array | string, options: WriteOptions): number {
-  const staged = stageFile(dest, data, options);
-  let ino: number;
+  const { temp, ino } = writeTemp(dest, data, options, true);
   try {
-    fs.fsyncSync(staged.fd);
-    ino = fs.fstatSync(staged.fd).ino;
-    fs.closeSync(staged.fd);
+    fs.renameSync(temp, dest);
   } catch (error) {
-    discard(staged);
-    throw error;
-  }
-  try {
-    fs.renameSync(staged.temp, dest);
-  } catch (error) {
-    fs.rmSync(staged.temp, { force: true });
+    fs.rmSync(temp, { force: true });
     throw error;
   }
   syncDirectories([path.dirname(dest)]);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BootError, ConfigError, describeErrno, errnoCode } from '../errors.js';
-import { abandonStaged, commitStaged, removeStaleTemps, stageFile, syncDirectories, type Owner, type StagedFile } from '../fs/atomic.js';
+import { abandonStaged, commitStaged, removeStaleTemps, stageCopy, stageFile, syncDirectories, type Owner, type StagedFile } from '../fs/atomic.js';
 import type { SourceStamp } from './enumerate.js';
 import {
   isStillOurs,
@@ -41,9 +41,6 @@ export interface ApplyResult {
   bytesWritten: number;
   manifestProblem?: string | undefined;
 }
-
-/** Staged files are committed in batches so open descriptors stay bounded. */
-const BATCH = 128;
 
 function lstatOrUndefined(file: string): fs.Stats | undefined {
   try {
@@ -103,6 +100,26 @@ function loadContent(file: PlannedFile): Buffer {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Stages one changed file: parsed content from memory, any other file copied in the kernel. */
+function stagePlanned(file: PlannedFile, dest: string, owner: Owner | undefined): StagedFile {
+  const options = { mode: file.mode, owner, mtimeMs: file.mtimeMs };
+  if (file.content) return stageFile(dest, file.content, options);
+  const source = file.sources[0]!;
+  let copied: StagedFile & { size: number };
+  try {
+    copied = stageCopy(dest, source.real, options);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' && !fs.existsSync(source.real)) throw new LayerChangedError(source.shown);
+    throw error;
+  }
+  const now = fs.statSync(source.real, { throwIfNoEntry: false });
+  if (copied.size !== source.stamp.size || !now || now.ino !== source.stamp.ino || now.mtimeMs !== source.stamp.mtimeMs) {
+    abandonStaged([copied]);
+    throw new LayerChangedError(source.shown);
+  }
+  return copied;
 }
 
 function plannedSize(file: PlannedFile): number {
@@ -170,14 +187,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
     for (const dir of new Set([configDir, ...plan.dirs.map((dir) => path.join(configDir, dir.rel))])) removeStaleTemps(dir);
 
-    // Decide what changed, then stage and commit changed files in bounded batches.
+    // Decide what changed and stage it (temp files next to their destinations), then commit all
+    // at once: flushed together, renamed into place, directories synced.
     const written = new Map<string, PlannedFile>();
-    let batch: StagedFile[] = [];
-    const flush = async () => {
-      const staged = batch;
-      batch = [];
-      await commitStaged(staged);
-    };
+    const staged: StagedFile[] = [];
     try {
       for (const file of plan.files) {
         const dest = path.join(configDir, file.rel);
@@ -189,15 +202,13 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
           next.files[file.rel] = state === 'recorded' ? record! : { ...writtenStampOf(stat!), sources: stampsOf(file) };
           continue;
         }
-        const content = loadContent(file);
-        batch.push(stageFile(dest, content, { mode: file.mode, owner, mtimeMs: file.mtimeMs }));
+        staged.push(stagePlanned(file, dest, owner));
         written.set(file.rel, file);
-        result.bytesWritten += content.length;
-        if (batch.length >= BATCH) await flush();
+        result.bytesWritten += plannedSize(file);
       }
-      await flush();
+      await commitStaged(staged);
     } catch (error) {
-      abandonStaged(batch);
+      abandonStaged(staged);
       throw error;
     }
 
