@@ -145,6 +145,9 @@ const EnvSchema = z.object({
   PATH: text(),
 });
 
+/** Every variable this program reads (manifests are checked against this list). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type LogFormat = 'json' | 'pretty';
 

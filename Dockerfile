@@ -1,0 +1,67 @@
+# agent-entrypoint image for one agent CLI (codex or claude).
+#   podman build --build-arg AGENT=codex -t agent-entrypoint-codex .
+#   podman build --build-arg AGENT=claude -t agent-entrypoint-claude .
+ARG BASE_IMAGE=node:24-bookworm-slim
+
+# ---- builder: npm ci and the single-file bundle ---------------------------------------------
+FROM ${BASE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# Install scripts are skipped: the image's own Node 24 runs the build, so the node dev
+# dependency's download is not needed, and esbuild resolves its binary from its optional package.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/build.mjs
+COPY src ./src
+RUN node scripts/build.mjs
+
+# ---- final image ------------------------------------------------------------------------------
+FROM ${BASE_IMAGE}
+ARG AGENT=codex
+ARG CODEX_VERSION=0.169.0
+ARG CLAUDE_VERSION=2.1.330
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini git ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+# Only the selected CLI, at an exact version.
+RUN case "$AGENT" in \
+      codex)  npm install -g --no-audit --no-fund "@openai/codex@${CODEX_VERSION}" ;; \
+      claude) npm install -g --no-audit --no-fund --allow-scripts=@anthropic-ai/claude-code "@anthropic-ai/claude-code@${CLAUDE_VERSION}" ;; \
+      *) echo "AGENT must be codex or claude (got '$AGENT')" >&2; exit 1 ;; \
+    esac \
+ && npm cache clean --force
+
+# The agent user: uid/gid 10001 is load-bearing. The home volume (credentials, sessions) is owned
+# by this uid and outlives image upgrades: an image whose agent has another uid cannot read the
+# credentials it wrote before, and the slot silently asks for a login on every task. 10001 also
+# avoids uid 1000, the usual first host user, when a path is bind-mounted from a host. Never change
+# it casually; agent-entrypoint migrates volumes written by uid 1000 once, at boot.
+RUN groupadd --gid 10001 "$AGENT" \
+ && useradd --uid 10001 --gid 10001 --home-dir "/home/$AGENT" --create-home --shell /bin/bash "$AGENT" \
+ && install -d -m 0755 -o "$AGENT" -g "$AGENT" /agent-home
+
+# Layer 1 of the agent's config: the image defaults for the selected agent only.
+COPY defaults/ /tmp/defaults/
+RUN install -d -m 0755 "/etc/$AGENT-defaults" \
+ && case "$AGENT" in \
+      codex)  install -m 0644 /tmp/defaults/codex-config.toml /etc/codex-defaults/config.toml ;; \
+      claude) install -m 0644 /tmp/defaults/claude-settings.json /etc/claude-defaults/settings.json ;; \
+    esac \
+ && rm -rf /tmp/defaults
+
+COPY --from=build /src/dist/agent-entrypoint.cjs /usr/local/bin/agent-entrypoint
+ENV AGENT=${AGENT}
+
+# Self-checks: a non-zero code is captured (not left to abort under set -e) and reported.
+RUN set -u; fail() { echo "self-check failed: $1" >&2; exit 1; }; \
+    rc=0; agent-entrypoint --version || rc=$?; [ "$rc" -eq 0 ] || fail "agent-entrypoint --version exited $rc"; \
+    probe=$(mktemp -d); chmod 0755 "$probe"; \
+    rc=0; AGENT_CONFIG_DIR="$probe" agent-entrypoint refresh --once || rc=$?; \
+    [ "$rc" -eq 1 ] || fail "refresh --once on an empty config dir exited $rc (expected 1, skip:no_auth_json)"; \
+    rc=0; agent-entrypoint smoke-test || rc=$?; \
+    [ "$rc" -eq 65 ] || fail "smoke-test without credentials exited $rc (expected 65: the CLI runs, no credentials)"; \
+    rm -rf "$probe"
+
+ENTRYPOINT ["tini", "--", "agent-entrypoint"]
