@@ -54,12 +54,14 @@ RUN install -d -m 0755 "/etc/$AGENT-defaults" \
 COPY --from=build /src/dist/agent-entrypoint.cjs /usr/local/bin/agent-entrypoint
 ENV AGENT=${AGENT}
 
-# Self-checks: a non-zero code is captured (not left to abort under set -e) and reported.
+# Self-checks: a non-zero code is captured (not left to abort under set -e) and reported. Exit 1
+# also means "internal error", so refresh's skip is confirmed by its JSON line as well.
 RUN set -u; fail() { echo "self-check failed: $1" >&2; exit 1; }; \
     rc=0; agent-entrypoint --version || rc=$?; [ "$rc" -eq 0 ] || fail "agent-entrypoint --version exited $rc"; \
     probe=$(mktemp -d); chmod 0755 "$probe"; \
-    rc=0; AGENT_CONFIG_DIR="$probe" agent-entrypoint refresh --once || rc=$?; \
-    [ "$rc" -eq 1 ] || fail "refresh --once on an empty config dir exited $rc (expected 1, skip:no_auth_json)"; \
+    rc=0; out=$(AGENT_CONFIG_DIR="$probe" agent-entrypoint refresh --once) || rc=$?; \
+    [ "$rc" -eq 1 ] && case "$out" in *no_auth_json*) true ;; *) false ;; esac \
+      || fail "refresh --once on an empty config dir exited $rc with '$out' (expected 1, skip:no_auth_json)"; \
     rc=0; agent-entrypoint smoke-test || rc=$?; \
     [ "$rc" -eq 65 ] || fail "smoke-test without credentials exited $rc (expected 65: the CLI runs, no credentials)"; \
     rm -rf "$probe"

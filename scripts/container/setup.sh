@@ -34,6 +34,13 @@ debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$WORK_DIR/debootstr
 # The official image keeps apt lists out; so do we (images run apt-get update themselves).
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/locale/* "$rootfs"/usr/share/man/* "$rootfs"/var/cache/apt/*.bin
 install -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+# This machine's TLS trust goes into the stand-in, as a platform's real base image carries its
+# own: the host's CA bundle (which may include an egress proxy's CA), the local CAs so that
+# update-ca-certificates in a later layer keeps them, and npm pointed at the bundle.
+install -d "$rootfs/etc/ssl/certs" "$rootfs/usr/local/share/ca-certificates" "$rootfs/usr/local/etc"
+cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+cp /usr/local/share/ca-certificates/*.crt "$rootfs/usr/local/share/ca-certificates/" 2>/dev/null || true
+printf "cafile=/etc/ssl/certs/ca-certificates.crt\nupdate-notifier=false\n" > "$rootfs/usr/local/etc/npmrc"
 npm_tgz=$(cd "$WORK_DIR" && npm pack --silent npm@11 2>/dev/null | tail -1)
 mkdir -p "$rootfs/usr/local/lib/node_modules/npm"
 tar -xzf "$WORK_DIR/$npm_tgz" -C "$rootfs/usr/local/lib/node_modules/npm" --strip-components=1

@@ -32,11 +32,11 @@ export function childrenOf(pid: number): number[] {
   }
 }
 
-/** Polls until `predicate` holds (rejects after `timeoutMs`). */
-export async function until<T>(probe: () => T | undefined, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+/** Polls until `probe` returns something other than undefined/false (rejects after `timeoutMs`). */
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, everyMs));
