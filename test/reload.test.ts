@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, NODE, startBundle } from './helpers/bundle.js';
+import { FIXTURES, NODE, runBundle, startBundle } from './helpers/bundle.js';
 import { writeConfigMap, type Payload } from './helpers/kubelet.js';
 import { childrenOf, processState, until } from './helpers/process.js';
 import { makeSlot, type Slot } from './helpers/slot.js';
@@ -393,6 +393,14 @@ describe('reload settings and lifetime', () => {
     expect(result.exitCode).toBe(138);
     expect(run.stderr.messages('config watch stopped')).toHaveLength(1);
     expect(run.reloads()).toBe(0);
+  });
+
+  it('a child that exits at once does not wait for the watch to open', async () => {
+    const slot = makeSlot('codex', { AGENT_RELOAD: 'on', LOG_LEVEL: 'debug' });
+    writeConfigMap(slot.overlay, { 'AGENTS.md': 'a\n' });
+    const result = await runBundle(['true'], { env: slot.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.logs.filter((line) => line.msg === 'config watch stopped')).toHaveLength(1);
   });
 
   it('falls back to polling, with one warning, when inotify cannot be used (watch limit 0 in a user namespace)', async () => {

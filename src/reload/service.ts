@@ -20,13 +20,11 @@ export function reloadService(settings: Settings): Service | undefined {
 async function watchAndReload(settings: Settings, context: ServiceContext): Promise<void> {
   if (context.signal.aborted) return;
   const loop = new ReloadLoop(settings, context);
-  const childExited = once(context.signal, 'abort');
-  try {
-    await loop.start();
-    await childExited;
-  } finally {
-    await loop.stop();
-  }
+  // Not awaited: a child that exits while the watch is still opening must not wait for it (stop()
+  // then makes the opening step a no-op). start() reports its own problems and never rejects.
+  void loop.start();
+  await once(context.signal, 'abort');
+  await loop.stop();
 }
 
 /** Written files belong to the agent: chowned when this process is still root (AGENT_UID=0), ours otherwise. */
@@ -75,6 +73,7 @@ class ReloadLoop implements WatchListener {
     // What changed between the boot's apply (or the previous watch) and now was not seen: catch up
     // first, so "watching" means every later change will be noticed.
     void this.#reapplier.request(new Trigger().add('(watch started)')).then(() => {
+      if (this.context.signal.aborted) return;
       const { paths, reload } = this.settings;
       this.context.log.info(
         { step: 'reload', path: paths.overlayDir, backend, debounce: formatDuration(reload.debounceMs), ...(backend === 'polling' ? { pollEvery: formatDuration(POLL_INTERVAL_MS) } : {}) },

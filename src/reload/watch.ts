@@ -99,8 +99,11 @@ export class OverlayWatch {
     return this.#enqueue(() => this.#shut());
   }
 
+  /** Runs `step` after the previous ones. Never rejects: a failure is reported as a problem. */
   #enqueue(step: () => Promise<void>): Promise<void> {
-    this.#transitions = this.#transitions.then(step, step);
+    this.#transitions = this.#transitions
+      .then(step)
+      .catch((error: unknown) => this.#report(`cannot watch ${this.dir}: ${error instanceof Error ? error.message : String(error)}`));
     return this.#transitions;
   }
 
