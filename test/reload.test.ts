@@ -347,7 +347,7 @@ describe('live reload of a plain directory edited in place', () => {
     run.expectChildRunning();
   });
 
-  it('follows an AGENT_OVERLAY_DIR that is a symlink to the real directory', async () => {
+  it('follows an AGENT_OVERLAY_DIR that is a symlink, into its target and to a new target', async () => {
     let real = '';
     const run = await startSlot((slot) => {
       real = path.join(slot.root, 'mounted-config');
@@ -355,9 +355,22 @@ describe('live reload of a plain directory edited in place', () => {
       fs.mkdirSync(path.dirname(slot.overlay), { recursive: true });
       fs.symlinkSync(real, slot.overlay);
     });
+    const { slot } = run;
     fs.writeFileSync(path.join(real, 'AGENTS.md'), 'b\n');
     expect(await run.waitForReload(1)).toMatchObject({ written: ['AGENTS.md'] });
-    expect(contents(run.slot.configDir)).toEqual(expected({ 'AGENTS.md': 'b\n' }));
+    expect(contents(slot.configDir)).toEqual(expected({ 'AGENTS.md': 'b\n' }));
+
+    // The link is swapped atomically to another directory: its content applies, and edits there
+    // are watched from then on.
+    const other = path.join(slot.root, 'mounted-config-2');
+    writeTree(other, { 'AGENTS.md': 'c\n' });
+    fs.symlinkSync(other, `${slot.overlay}.tmp`);
+    fs.renameSync(`${slot.overlay}.tmp`, slot.overlay);
+    expect(await run.waitForReload(2)).toMatchObject({ written: ['AGENTS.md'], trigger: ['.'] });
+    await run.stderr.waitForMessage('watching ', 2);
+    fs.writeFileSync(path.join(other, 'AGENTS.md'), 'd\n');
+    expect(await run.waitForReload(3)).toMatchObject({ written: ['AGENTS.md'], trigger: ['AGENTS.md'] });
+    expect(contents(slot.configDir)).toEqual(expected({ 'AGENTS.md': 'd\n' }));
     run.expectChildRunning();
   });
 });

@@ -76,10 +76,6 @@ export class OverlayWatch {
     this.#target = dir;
   }
 
-  get backend(): Backend {
-    return this.#backend;
-  }
-
   start(): Promise<void> {
     return this.#enqueue(() => this.#open());
   }
