@@ -125,6 +125,19 @@ describe('config layers', () => {
     expect(result.logs.find((line) => line.step === 'layers')).toMatchObject({ written: ['config.toml'], removed: ['AGENTS.md'] });
   });
 
+  it('removes a nested key that left the ConfigMap, and the directories it emptied, on the next boot', async () => {
+    const slot = makeSlot();
+    writeConfigMap(slot.overlay, { 'prompts/deep/review.md': 'r\n', 'prompts/other/x.md': 'x\n', 'AGENTS.md': 'hi\n' });
+    expect((await boot(slot)).exitCode).toBe(0);
+    writeTree(slot.configDir, { 'prompts/mine.md': 'the agent wrote this\n' });
+    writeConfigMap(slot.overlay, { 'AGENTS.md': 'hi\n' });
+    const result = await boot(slot);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.logs.find((line) => line.step === 'layers')).toMatchObject({ removed: ['prompts/deep/review.md', 'prompts/other/x.md'] });
+    // Emptied directories are gone; the one holding someone else's file stays.
+    expect(Object.keys(snapshot(slot.configDir)).sort()).toEqual(['.agent-entrypoint-manifest.json', 'AGENTS.md', 'prompts', 'prompts/mine.md']);
+  });
+
   it('boots with neither layer present', async () => {
     const slot = makeSlot();
     const result = await boot(slot);

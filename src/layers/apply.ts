@@ -246,12 +246,18 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     const plannedDirs = new Set(plan.dirs.map((dir) => dir.rel));
     for (const rel of [...previous.dirs].sort().reverse()) {
       if (plannedDirs.has(rel)) continue;
+      const dest = path.join(configDir, rel);
       try {
-        fs.rmdirSync(path.join(configDir, rel));
-        touchedDirs.add(path.dirname(path.join(configDir, rel)));
-      } catch {
-        next.dirs.push(rel); // not empty (someone else's files are in it): keep tracking it
+        fs.rmdirSync(dest);
+      } catch (error) {
+        // Not empty (someone else's files are in it): keep tracking it. Already gone: forget it.
+        if (errnoCode(error) !== 'ENOENT') next.dirs.push(rel);
+        continue;
       }
+      // A removed directory cannot be synced (its parent records the removal): deepest first, so
+      // its own removed children were already handed to it.
+      touchedDirs.delete(dest);
+      touchedDirs.add(path.dirname(dest));
     }
     if (touchedDirs.size > 0) syncDirectories(touchedDirs);
   } catch (error) {

@@ -36,6 +36,11 @@ export interface Layer {
   entries: LayerEntry[];
 }
 
+/** Kubelet's internals at the top of a ConfigMap volume (`..data`, `..2026_11_22_...`), never payload. */
+export function isKubeletInternal(name: string): boolean {
+  return name.startsWith('..');
+}
+
 function stampOf(real: string, stat: fs.Stats): SourceStamp {
   return { path: real, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev };
 }
@@ -80,8 +85,7 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
       throw new ConfigError(`${name} layer directory ${shown} cannot be read: ${describeErrno(error)}; fix its permissions`);
     }
     for (const entryName of names) {
-      // kubelet's internals (`..data`, `..2026_11_22_...`) are not payload.
-      if (relDir === '' && entryName.startsWith('..')) continue;
+      if (relDir === '' && isKubeletInternal(entryName)) continue;
       const rel = relDir ? `${relDir}/${entryName}` : entryName;
       const shown = path.join(root, rel);
       const full = path.join(dirReal, entryName);
