@@ -3,7 +3,6 @@
 // between the steps leaves at most a stray temp file (swept by `removeStaleTemps`).
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Temp files of ours carry this prefix, so a later run can recognise and remove strays. */
 export const TEMP_PREFIX = '.agent-entrypoint.tmp.';
@@ -32,6 +31,9 @@ export interface StagedFile {
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 
 function tempPathFor(dest: string): string {
+  // node:crypto is loaded on the first write, not at start-up: the startup probe reads this
+  // module's names but never writes, and loading crypto costs it a few ms.
+  const { randomBytes } = process.getBuiltinModule('node:crypto');
   return path.join(path.dirname(dest), `${TEMP_PREFIX}${process.pid}.${randomBytes(6).toString('hex')}`);
 }
 
