@@ -60,7 +60,7 @@ export function remedy(settings: Settings, verdict: CredentialVerdict): string {
     const seed = settings.agent === 'codex' ? ', set CODEX_SESSION,' : '';
     return `log the slot in with agent-entrypoint auth-init${seed} or set ${ENV_VARIABLES[settings.agent].map(([, name]) => name).join(' or ')}`;
   }
-  return 'log the slot in again with agent-entrypoint auth-init (AGENT_AUTH_INIT_FORCE=true replaces the current login)';
+  return 'log the slot in again with agent-entrypoint auth-init (it replaces credentials that fail this check)';
 }
 
 function report(settings: Settings, verdict: CredentialVerdict, where: { source?: CredentialSource; path?: string; evidence?: Evidence }): CredentialReport {

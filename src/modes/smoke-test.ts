@@ -46,9 +46,9 @@ export interface SmokeReport {
 }
 
 const STATUS_BY_CREDS = {
-  ok: { status: 'ok', code: EXIT.ok, label: 'ready' },
-  missing: { status: 'creds-missing', code: EXIT.credsMissing, label: 'credentials missing' },
-  invalid: { status: 'creds-invalid', code: EXIT.credsInvalid, label: 'credentials invalid' },
+  ok: { status: 'ok', code: EXIT.ok },
+  missing: { status: 'creds-missing', code: EXIT.credsMissing },
+  invalid: { status: 'creds-invalid', code: EXIT.credsInvalid },
 } as const;
 
 const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' | ');
@@ -103,6 +103,7 @@ export function smokeReport(agent: string, uid: number, cli: CliCheck, creds: Cr
   };
 }
 
+/** The one sentence on stderr: the verdict, its exit code, and the detail (the version when ready). */
 function sentence(report: SmokeReport): string {
   const label: Record<SmokeStatus, string> = {
     ok: 'ready',
@@ -126,10 +127,9 @@ function errorReport(agent: string | undefined, exitCode: number, reason: string
   return baseReport({ status: 'error', agent: known, reason, detail, uid: process.getuid?.() ?? -1, exit_code: exitCode });
 }
 
-/** A configuration error (exit 78) still keeps the probe's output contract. */
+/** A configuration error (exit 78, raised before the mode runs) still keeps the probe's output contract. */
 export const presentError: ErrorPresenter = (error, io, context) => {
-  const code = error.exitCode === EXIT.config ? EXIT.config : EXIT.failure;
-  emit(io, errorReport(context.agent, code, code === EXIT.config ? 'config' : 'internal', error.message));
+  emit(io, errorReport(context.agent, error.exitCode, error.exitCode === EXIT.config ? 'config' : 'internal', error.message));
 };
 
 async function probe(settings: Settings): Promise<SmokeReport> {
