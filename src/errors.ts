@@ -1,8 +1,12 @@
 /** Every exit code this program uses, in one place. Probe and refresh codes are external contracts. */
 export const EXIT = {
   ok: 0,
-  /** Internal error (a bug): the stack is printed. auth-init also uses it for a failed login. */
+  /** Internal error (a bug): the stack is printed. */
   failure: 1,
+  /** auth-init: the login command failed, or it wrote no credentials. */
+  loginFailed: 1,
+  /** doctor: at least one hard probe failed (each failure is explained with its evidence). */
+  probesFailed: 1,
   /** refresh: skipped (nothing to do). */
   refreshSkipped: 1,
   /** refresh: transient failure (network, 5xx, 429); try again later. */

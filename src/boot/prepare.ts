@@ -130,6 +130,21 @@ function checkWorkspace(settings: Settings, log: Logger): void {
   }
 }
 
+/** Who this process becomes when it drops root: the agent, with the supplementary groups it is due. */
+export function agentIdentity(settings: Settings, agentUser = lookupUser(settings.uid)?.name): Identity {
+  const workspace = fs.statSync(settings.paths.workspace, { throwIfNoEntry: false });
+  return {
+    uid: settings.uid,
+    gid: settings.gid,
+    groups: supplementaryGroups({
+      agentGid: settings.gid,
+      agentUser,
+      inherited: process.getgroups?.() ?? [],
+      workspaceGid: workspace && workspace.mode & 0o020 ? workspace.gid : undefined,
+    }),
+  };
+}
+
 export async function prepareSlot(settings: Settings, log: Logger, options: PrepareOptions): Promise<PreparedSlot> {
   const root = isRoot();
   const owner: Owner | undefined = root ? { uid: settings.uid, gid: settings.gid } : undefined;
@@ -188,17 +203,7 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
   if (owner && settings.uid === 0) {
     log.warn({ step: 'privileges', uid: 0 }, 'AGENT_UID is 0 and AGENT_ALLOW_ROOT=true: the agent runs as root (no privilege drop)');
   } else if (owner) {
-    const workspace = fs.statSync(settings.paths.workspace, { throwIfNoEntry: false });
-    const identity: Identity = {
-      uid: settings.uid,
-      gid: settings.gid,
-      groups: supplementaryGroups({
-        agentGid: settings.gid,
-        agentUser,
-        inherited: process.getgroups?.() ?? [],
-        workspaceGid: workspace && workspace.mode & 0o020 ? workspace.gid : undefined,
-      }),
-    };
+    const identity = agentIdentity(settings, agentUser);
     timed(log, 'privileges', () => dropPrivileges(identity), () => ({ uid: identity.uid, gid: identity.gid, groups: identity.groups }));
   } else {
     const uid = process.getuid?.() ?? -1;

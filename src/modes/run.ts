@@ -1,26 +1,13 @@
 // run (the default mode): boot the slot, become the agent, then launch and supervise the command.
 import fs from 'node:fs';
 import { BootError } from '../errors.js';
-import { prepareSlot, type PreparedSlot } from '../boot/prepare.js';
-import type { Settings } from '../settings/env.js';
+import { prepareSlot } from '../boot/prepare.js';
 import { commandFor, resolveExecutable } from '../supervise/command.js';
+import { childEnvironment } from '../supervise/environment.js';
 import { supervise, type Service } from '../supervise/supervisor.js';
 import { refreshBeforeChild, refreshService } from '../refresh/service.js';
 import { reloadService } from '../reload/service.js';
 import type { ModeContext } from './types.js';
-
-/** The supervised command's environment: the container's, minus what only we consume, plus who it is. */
-export function childEnvironment(settings: Settings, slot: PreparedSlot): Record<string, string> {
-  const configVariable = settings.agent === 'codex' ? 'CODEX_HOME' : 'CLAUDE_CONFIG_DIR';
-  return {
-    ...settings.childEnv,
-    PATH: settings.searchPath,
-    HOME: settings.paths.home,
-    USER: slot.user,
-    LOGNAME: slot.user,
-    [configVariable]: settings.paths.configDir,
-  };
-}
 
 export async function run({ settings, args, log }: ModeContext): Promise<number> {
   if (process.pid === 1) {
@@ -44,7 +31,7 @@ export async function run({ settings, args, log }: ModeContext): Promise<number>
     argv0: command,
     args: rest,
     cwd,
-    env: childEnvironment(settings, slot),
+    env: childEnvironment(settings, slot.user),
     stopGraceMs: settings.stopGraceMs,
     log,
     services,

@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import { ConfigError } from '../errors.js';
 import { registerSecret } from '../log/secrets.js';
 import { parseDuration } from './duration.js';
+import { splitWords } from './words.js';
 import { AGENTS, MODES, type Agent, type Mode } from './modes.js';
 
 /** Variables whose values are secrets: they are never echoed, not even in an error. */
@@ -97,6 +98,15 @@ const signalName = () =>
 
 const present = () => variable(() => true);
 
+/** A command line split into words (quotes honoured, nothing expanded). */
+const commandWords = () =>
+  variable((value, ctx): string[] => {
+    const accepted = 'a command line such as: codex login --device-auth (quotes group words; no shell syntax)';
+    const split = splitWords(value);
+    if ('problem' in split) return reject(ctx, value, split.problem, accepted);
+    return split.words[0] ? split.words : reject(ctx, value, 'names no command', accepted);
+  });
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** The raw schema: one entry per variable, each parsed on its own so every problem is reported. */
@@ -124,7 +134,7 @@ const EnvSchema = z.object({
   AGENT_SMOKE_TIMEOUT: duration(),
   AGENT_AUTH_INIT_FORCE: bool(),
   AGENT_AUTH_INIT_TIMEOUT: duration(),
-  AGENT_LOGIN_COMMAND: text(),
+  AGENT_LOGIN_COMMAND: commandWords(),
   DOCKER_HOST: text(),
   OPENAI_API_KEY: present(),
   CODEX_API_KEY: present(),
@@ -174,7 +184,8 @@ export interface Settings {
   codexSession: string | undefined;
   log: { level: LogLevel; format: LogFormat };
   smoke: { timeoutMs: number };
-  authInit: { force: boolean; timeoutMs: number; loginCommand: string | undefined };
+  /** loginCommand: AGENT_LOGIN_COMMAND split into words (undefined: the CLI's own login command). */
+  authInit: { force: boolean; timeoutMs: number; loginCommand: string[] | undefined };
   dockerHost: string | undefined;
   /** Which credential variables are set (their values are never kept here). */
   credentialEnv: { openaiApiKey: boolean; codexApiKey: boolean; anthropicApiKey: boolean; claudeOauthToken: boolean };
