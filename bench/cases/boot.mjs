@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUNDLE, NODE, run, runOk, slotEnv, stepMs, tempDir } from '../lib.mjs';
+import { BUNDLE, NODE, runOk, slotEnv, stepMs, tempDir } from '../lib.mjs';
 
 const chown = (args) => runOk('chown', args);
 
