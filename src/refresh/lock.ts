@@ -1,6 +1,7 @@
 // An exclusive lock file next to the credentials, so two refreshers of ours (a sidecar and the
 // supervisor, or two pods sharing a volume) never redeem the same single-use refresh token.
-// Taken with O_EXCL; it records who holds it and until when. A lock is stale when its holder's
+// Created atomically with its content (a temp file hard-linked to the lock's name, which fails
+// when the name exists); it records who holds it and until when. A lock is stale when its holder's
 // own deadline has passed, or when the holder ran on this very host (same hostname, boot and PID
 // namespace) and that process is gone. A stale lock is moved aside and checked before removal,
 // so two processes breaking it at once cannot remove a lock a third one just took.
@@ -42,7 +43,7 @@ export class LockInterruptedError extends Error {
   }
 }
 
-/** A lock whose content cannot be read (its holder died between create and write) is stale after this. */
+/** A lock whose content cannot be read (damaged; ours are never empty) is stale after this. */
 const UNREADABLE_STALE_MS = 60_000;
 const FIRST_PAUSE_MS = 10;
 const MAX_PAUSE_MS = 250;
@@ -117,23 +118,23 @@ function newRecord(holdMs: number, now: number): LockRecord {
   };
 }
 
-const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
-
-/** Creates the lock file if nobody holds it; false when it exists. */
+/**
+ * Creates the lock file if nobody holds it; false when it exists. The record is written to a
+ * private temp file (O_EXCL) first and then hard-linked to the lock's name, which fails when the
+ * name exists: the lock never exists without its content, even if we are killed mid-way.
+ */
 function tryCreate(file: string, record: LockRecord): boolean {
-  let fd: number;
+  const temp = path.join(path.dirname(file), `${TEMP_PREFIX}lock.${randomBytes(6).toString('hex')}`);
+  fs.writeFileSync(temp, JSON.stringify(record), { mode: 0o600, flag: 'wx' });
   try {
-    fd = fs.openSync(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    fs.linkSync(temp, file);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
-  }
-  try {
-    fs.writeSync(fd, JSON.stringify(record));
   } finally {
-    fs.closeSync(fd);
+    fs.rmSync(temp, { force: true });
   }
-  return true;
 }
 
 interface Seen {
