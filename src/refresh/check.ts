@@ -14,7 +14,7 @@ import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
 import { classifyError } from './classify.js';
 import type { Clock } from './clock.js';
-import { credentialsPath, providerFor, readCredentials, refreshTokenOnDisk, UnreadableCredentials, type Read } from './credentials.js';
+import { credentialsPath, identityOf, providerFor, readCredentials, refreshTokenOnDisk, sameIdentity, UnreadableCredentials, type Read } from './credentials.js';
 import { decideDue } from './decide.js';
 import { HttpError, postJson } from './http.js';
 import { acquireLock, LockBusyError, LockInterruptedError, releaseLock } from './lock.js';
@@ -155,8 +155,9 @@ async function redeem(job: Redeeming): Promise<CheckResult> {
   if (!update) {
     return result(transient('invalid_response'), state, `the token endpoint answered HTTP ${reply.status} without the expected token fields; nothing was written`, clock.now());
   }
-  // A new login may have landed while we were asking: it wins, and our tokens are dropped.
-  const latest = await readCredentials(file, provider, clock).catch(() => undefined);
+  // A new login may have landed while we were asking: it wins, and our tokens are dropped. (An
+  // unchanged file is not read again: this sits between the answer and the write.)
+  const latest = sameIdentity(identityOf(file), current.stat) ? current : await readCredentials(file, provider, clock).catch(() => undefined);
   if (latest?.kind !== 'present' || provider.refreshTokenOf(latest.doc) !== current.inspection.refreshToken) {
     log.warn(`${provider.label} changed while its token was being refreshed; the newer file is kept and the tokens just received are dropped`);
     return result(skip('refreshed_elsewhere'), state, `${provider.label} changed during the refresh; kept as it is`, clock.now());
@@ -192,6 +193,7 @@ async function refreshLocked(options: CheckOptions, provider: Provider, file: st
   if (current.inspection.refreshToken !== first.refreshToken) {
     return result(skip('refreshed_elsewhere'), state, `${provider.label} was refreshed by another process`, at);
   }
+  provider.prepare();
   let reservation: Reservation;
   try {
     reservation = reserve(file, current.text);

@@ -58,6 +58,10 @@ export const claudeProvider: Provider = {
   inspect,
   tokenUrl: (settings: Settings) => settings.refresh.claudeTokenUrl,
   requestBody: (refreshToken) => ({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLAUDE_CLIENT_ID }),
+  prepare() {
+    answerSchema ??= buildAnswerSchema();
+    answerSchema.safeParse({});
+  },
   parseAnswer(body) {
     const parsed = (answerSchema ??= buildAnswerSchema()).safeParse(body);
     if (!parsed.success) return undefined;

@@ -70,6 +70,10 @@ export const codexProvider: Provider = {
   inspect,
   tokenUrl: (settings: Settings) => settings.refresh.codexTokenUrl,
   requestBody: (refreshToken) => ({ client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: refreshToken }),
+  prepare() {
+    answerSchema ??= buildAnswerSchema();
+    answerSchema.safeParse({});
+  },
   parseAnswer(body) {
     const parsed = (answerSchema ??= buildAnswerSchema()).safeParse(body);
     if (!parsed.success) return undefined;

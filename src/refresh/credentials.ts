@@ -27,7 +27,25 @@ export function credentialsPath(settings: Settings): string {
   }
 }
 
-export type Read = { kind: 'absent' } | { kind: 'present'; text: string; doc: Doc; inspection: Inspection };
+export type Read = { kind: 'absent' } | { kind: 'present'; text: string; doc: Doc; inspection: Inspection; stat: FileIdentity };
+
+/** Enough of a stat to tell that a file was not replaced or rewritten since it was read. */
+export interface FileIdentity {
+  ino: number;
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+/** The file's identity now, or undefined when it is gone. */
+export function identityOf(file: string): FileIdentity | undefined {
+  const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+  return stat ? { ino: Number(stat.ino), size: Number(stat.size), mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs } : undefined;
+}
+
+export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  return a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
 
 /** The file could not be read at all (permissions, I/O). */
 export class UnreadableCredentials extends Error {
@@ -70,10 +88,12 @@ function parseDoc(file: string, text: string): Doc | undefined {
 /** Reads, parses and inspects the credentials. Throws InvalidCredentials or UnreadableCredentials. */
 export async function readCredentials(file: string, provider: Provider, clock: Clock): Promise<Read> {
   for (let attempt = 1; ; attempt++) {
+    // The identity is taken before reading: a write that lands after it changes it.
+    const stat = identityOf(file);
     const text = readText(file);
-    if (text === undefined) return { kind: 'absent' };
+    if (text === undefined || stat === undefined) return { kind: 'absent' };
     const doc = parseDoc(file, text);
-    if (doc) return { kind: 'present', text, doc, inspection: provider.inspect(doc) };
+    if (doc) return { kind: 'present', text, doc, inspection: provider.inspect(doc), stat };
     if (attempt >= TORN_READ_ATTEMPTS) {
       let where = '';
       try {

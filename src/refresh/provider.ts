@@ -33,6 +33,8 @@ export interface Provider {
   requestBody(refreshToken: string): Record<string, string>;
   /** The validated fields of a 2xx answer, or undefined when it is wrongly shaped. */
   parseAnswer(body: unknown): Update | undefined;
+  /** Builds the answer's validator ahead of the request, so nothing slow sits between the answer and the write. */
+  prepare(): void;
   /** The document with the returned fields replaced and everything else kept. */
   apply(doc: Doc, update: Update, now: number): Doc;
   /** The refresh token a document holds (undefined when none). */
