@@ -3,7 +3,6 @@
 // between the steps leaves at most a stray temp file (swept by `removeStaleTemps`).
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /** Temp files of ours carry this prefix, so a later run can recognise and remove strays. */
 export const TEMP_PREFIX = '.agent-entrypoint.tmp.';
@@ -31,15 +30,26 @@ export interface StagedFile {
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
 
+/**
+ * A temp name next to `dest`. Uniqueness comes from O_EXCL (a taken name is retried), not from
+ * the name, so it needs no cryptographic randomness: loading node:crypto costs about 4 ms of
+ * start-up, which `refresh --once` cannot afford.
+ */
 function tempPathFor(dest: string): string {
-  return path.join(path.dirname(dest), `${TEMP_PREFIX}${process.pid}.${randomBytes(6).toString('hex')}`);
+  const suffix = Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0');
+  return path.join(path.dirname(dest), `${TEMP_PREFIX}${process.pid}.${suffix}`);
 }
 
 /** Opens a fresh temp file next to `dest` (never following a planted symlink). */
 function openTemp(dest: string, mode: number): { fd: number; temp: string } {
-  const temp = tempPathFor(dest);
-  const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode & 0o7777);
-  return { fd, temp };
+  for (let attempt = 1; ; attempt++) {
+    const temp = tempPathFor(dest);
+    try {
+      return { fd: fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode & 0o7777), temp };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 5) throw error;
+    }
+  }
 }
 
 /** Sets mode (umask-proof), owner and mtime on an open temp file. */

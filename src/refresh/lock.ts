@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { TEMP_PREFIX } from '../fs/atomic.js';
 import type { Clock } from './clock.js';
 
@@ -54,6 +53,11 @@ function readOr(file: string, fallback: string): string {
   } catch {
     return fallback;
   }
+}
+
+/** A unique-enough tag (names are taken with O_EXCL or link, which catch a clash); no node:crypto, which costs ~4 ms to load. */
+function tag(): string {
+  return `${process.pid.toString(16)}${Math.floor(Math.random() * 2 ** 48).toString(16).padStart(12, '0')}`;
 }
 
 let host: string | undefined;
@@ -112,7 +116,7 @@ function newRecord(holdMs: number, now: number): LockRecord {
     pid: process.pid,
     host: hostIdentity(),
     start: processStart(process.pid),
-    nonce: randomBytes(12).toString('hex'),
+    nonce: `${tag()}${process.hrtime.bigint().toString(16)}`,
     acquired_iso: new Date(now).toISOString(),
     expires_iso: new Date(now + holdMs).toISOString(),
   };
@@ -124,7 +128,7 @@ function newRecord(holdMs: number, now: number): LockRecord {
  * name exists: the lock never exists without its content, even if we are killed mid-way.
  */
 function tryCreate(file: string, record: LockRecord): boolean {
-  const temp = path.join(path.dirname(file), `${TEMP_PREFIX}lock.${randomBytes(6).toString('hex')}`);
+  const temp = path.join(path.dirname(file), `${TEMP_PREFIX}lock.${tag()}`);
   fs.writeFileSync(temp, JSON.stringify(record), { mode: 0o600, flag: 'wx' });
   try {
     fs.linkSync(temp, file);
@@ -156,7 +160,7 @@ function look(file: string): Seen | undefined {
 
 /** Removes a stale lock, unless it was replaced by a fresh one since we looked. */
 function breakStale(file: string, seen: Seen): void {
-  const aside = path.join(path.dirname(file), `${TEMP_PREFIX}lock.${randomBytes(6).toString('hex')}`);
+  const aside = path.join(path.dirname(file), `${TEMP_PREFIX}lock.${tag()}`);
   try {
     fs.renameSync(file, aside);
   } catch (error) {
