@@ -11,6 +11,7 @@ import { acquireLock, hostIdentity, isStale, LockBusyError, releaseLock, type Lo
 import type { CheckResult } from '../../src/refresh/outcome.js';
 import { backoffDelay, nextCheckDelay } from '../../src/refresh/schedule.js';
 import { serializeLike } from '../../src/refresh/write.js';
+import { loadSettings } from '../../src/settings/env.js';
 import { removeTempDirs, tempDir } from '../helpers/tree.js';
 
 afterEach(removeTempDirs);
@@ -164,5 +165,40 @@ describe('the lock', () => {
     const second = await acquireLock(file, { holdMs: MIN, waitMs: 5_000, clock: systemClock });
     expect(second.record.nonce).not.toBe(first.record.nonce);
     releaseLock(second);
+  });
+});
+
+describe('refresh settings', () => {
+  it('defaults: on, 4 h (codex) / 1 h (claude) margin, 7 d max age, 6 h interval, 30 s timeout, 1 min backoff to 30 min', () => {
+    const { refresh } = loadSettings({ AGENT: 'codex' });
+    expect(refresh).toEqual({
+      enabled: true,
+      marginMs: 4 * HOUR,
+      maxAgeMs: 7 * 24 * HOUR,
+      intervalMs: 6 * HOUR,
+      timeoutMs: 30_000,
+      backoffMs: MIN,
+      backoffMaxMs: 30 * MIN,
+      codexTokenUrl: 'https://auth.openai.com/oauth/token',
+      claudeTokenUrl: 'https://platform.claude.com/v1/oauth/token',
+    });
+    expect(loadSettings({ AGENT: 'claude' }).refresh.marginMs).toBe(HOUR);
+  });
+
+  it('accepts https token URLs anywhere and http only on this machine', () => {
+    expect(loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'https://auth.example.com/oauth/token' }).refresh.codexTokenUrl).toBe('https://auth.example.com/oauth/token');
+    for (const url of ['http://127.0.0.1:8080/t', 'http://localhost/t', 'http://[::1]:9/t']) {
+      expect(loadSettings({ AGENT: 'claude', CLAUDE_REFRESH_TOKEN_URL_OVERRIDE: url }).refresh.claudeTokenUrl).toBe(new URL(url).href);
+    }
+    for (const url of ['http://auth.example.com/t', 'ftp://127.0.0.1/t', 'auth.openai.com/oauth/token']) {
+      expect(() => loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: url })).toThrow(/CODEX_REFRESH_TOKEN_URL_OVERRIDE/);
+    }
+  });
+
+  it('refuses an interval, timeout or backoff of 0 (a busy loop), and keeps the backoff cap at least the first delay', () => {
+    for (const name of ['AGENT_REFRESH_INTERVAL', 'AGENT_REFRESH_TIMEOUT', 'AGENT_REFRESH_BACKOFF', 'AGENT_REFRESH_BACKOFF_MAX']) {
+      expect(() => loadSettings({ AGENT: 'codex', [name]: '0' })).toThrow(new RegExp(`${name} must be longer than 0`));
+    }
+    expect(loadSettings({ AGENT: 'codex', AGENT_REFRESH_BACKOFF: '2h' }).refresh.backoffMaxMs).toBe(2 * HOUR);
   });
 });
