@@ -55,8 +55,9 @@ function inspect(raw: Doc): Inspection {
   if (mode !== undefined && mode !== 'chatgpt') {
     return { kind: 'skip', reason: 'unsupported_auth_mode', message: `auth.json auth_mode is "${mode.slice(0, 40)}": not refreshed by this watchdog` };
   }
-  if (mode === undefined && !tokens && nonEmpty(doc.OPENAI_API_KEY)) {
-    return { kind: 'skip', reason: 'apikey_mode', message: 'auth.json holds an API key and no tokens: nothing to refresh' };
+  // Without auth_mode the CLI (0.169) uses an API key when one is present, tokens or not.
+  if (mode === undefined && nonEmpty(doc.OPENAI_API_KEY)) {
+    return { kind: 'skip', reason: 'apikey_mode', message: 'auth.json holds an API key (and no auth_mode): the CLI uses the key, nothing to refresh' };
   }
   const refreshToken = nonEmpty(doc.tokens?.refresh_token);
   if (!refreshToken) return { kind: 'skip', reason: 'no_refresh_token', message: 'auth.json has no refresh token: nothing to refresh' };

@@ -169,6 +169,30 @@ describe('codex: skipped (exit 1), nothing rewritten', () => {
     expect((await refreshOnce(slot.env)).line.outcome).toBe('skip:apikey_mode');
   });
 
+  it('apikey_mode without auth_mode when a key is present, even beside tokens (as the CLI reads it)', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
+    delete doc.auth_mode;
+    doc.OPENAI_API_KEY = 'sk-proj-fixturekey0123456789abcdef';
+    const slot = refreshSlot('codex', server, doc);
+    expect((await refreshOnce(slot.env)).line.outcome).toBe('skip:apikey_mode');
+  });
+
+  it('chatgpt tokens without auth_mode are refreshed', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
+    delete doc.auth_mode;
+    const slot = refreshSlot('codex', server, doc);
+    const run = await refreshOnce(slot.env);
+    expect(run.line.outcome, run.stderr).toBe('refreshed');
+    expect(readJson(slot.file).auth_mode).toBeUndefined();
+  });
+
+  it('unsupported_auth_mode: a mode this watchdog does not own', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
+    doc.auth_mode = 'chatgptAuthTokens';
+    const slot = refreshSlot('codex', server, doc);
+    expect((await refreshOnce(slot.env)).line).toMatchObject({ outcome: 'skip:unsupported_auth_mode', exit_code: 1 });
+  });
+
   it('no_refresh_token', async () => {
     const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
     doc.tokens.refresh_token = '';
