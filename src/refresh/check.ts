@@ -122,6 +122,20 @@ async function rejected(job: Redeeming, status: number, text: string): Promise<C
   return result(outcome, state, `the ${provider.agent} refresh token was rejected (HTTP ${status}, ${outcome.reason}): the slot is logged out; ${REMEDY}`, at);
 }
 
+/**
+ * The file as it is now. One that was damaged meanwhile is replaced by the refreshed version of
+ * what we read before sending (our new tokens are the live ones); one that was removed stays removed.
+ */
+async function latestOrCurrent(job: Redeeming): Promise<Read> {
+  try {
+    return await readCredentials(job.file, job.provider, job.options.clock);
+  } catch (error) {
+    if (!(error instanceof InvalidCredentials || error instanceof UnreadableCredentials)) throw error;
+    job.options.log.warn(`${job.file} became unreadable during the refresh (${error.message}); writing the refreshed credentials over it`);
+    return job.current;
+  }
+}
+
 /** Writes the answer; one fallback attempt if the prepared temp file fails, and a loud line if both do. */
 function save(job: Redeeming, text: string): void {
   try {
@@ -157,8 +171,8 @@ async function redeem(job: Redeeming): Promise<CheckResult> {
   }
   // A new login may have landed while we were asking: it wins, and our tokens are dropped. (An
   // unchanged file is not read again: this sits between the answer and the write.)
-  const latest = sameIdentity(identityOf(file), current.stat) ? current : await readCredentials(file, provider, clock).catch(() => undefined);
-  if (latest?.kind !== 'present' || provider.refreshTokenOf(latest.doc) !== current.inspection.refreshToken) {
+  const latest = sameIdentity(identityOf(file), current.stat) ? current : await latestOrCurrent(job);
+  if (latest.kind !== 'present' || provider.refreshTokenOf(latest.doc) !== current.inspection.refreshToken) {
     log.warn(`${provider.label} changed while its token was being refreshed; the newer file is kept and the tokens just received are dropped`);
     return result(skip('refreshed_elsewhere'), state, `${provider.label} changed during the refresh; kept as it is`, clock.now());
   }
@@ -189,7 +203,7 @@ async function refreshLocked(options: CheckOptions, provider: Provider, file: st
   const at = clock.now();
   if (current.kind === 'absent') return result(skip('no_auth_json'), {}, `${file} disappeared: nothing to refresh`, at);
   if (current.inspection.kind === 'skip') return result(skip(current.inspection.reason), {}, current.inspection.message, at);
-  const state = stateOf(current.inspection, provider, settings, at);
+  const { due: _due, ...state } = stateOf(current.inspection, provider, settings, at);
   if (current.inspection.refreshToken !== first.refreshToken) {
     return result(skip('refreshed_elsewhere'), state, `${provider.label} was refreshed by another process`, at);
   }

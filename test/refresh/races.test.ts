@@ -63,6 +63,17 @@ describe('a CLI that rewrites the file mid-refresh', () => {
     expect(server.liveToken()).toBe(readJson<typeof doc>(slot.file).tokens.refresh_token);
   });
 
+  it('a file left damaged mid-refresh (a writer that died) gets our refreshed tokens, not lost ones', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR, extra: { kept: 'yes' } });
+    const slot = refreshSlot('codex', server, doc);
+    server.hooks.push(() => fs.writeFileSync(slot.file, '{"auth_mode": "chat'));
+    const run = await refreshOnce(slot.env);
+    expect([run.exitCode, run.line.outcome]).toEqual([0, 'refreshed']);
+    const after = readJson<typeof doc>(slot.file);
+    expect(after.tokens.refresh_token).toBe(server.liveToken());
+    expect(after.kept).toBe('yes');
+  });
+
   it('a new login lands while ours is being redeemed: the new login is kept, our tokens are dropped', async () => {
     const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
     const slot = refreshSlot('codex', server, doc);
