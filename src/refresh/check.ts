@@ -78,10 +78,11 @@ function writeProblem(error: unknown, dir: string, at: number, state: TokenState
   const code = errnoCode(error);
   if (code === undefined) throw error;
   const uid = process.getuid?.() ?? '?';
+  const where = (error as NodeJS.ErrnoException).path ?? dir;
   if (['EACCES', 'EPERM', 'EROFS'].includes(code)) {
-    return result(permanent('not_writable'), state, `${dir} is not writable by uid ${uid} (${describeErrno(error)}): nothing was redeemed; give the directory to the agent`, at);
+    return result(permanent('not_writable'), state, `${where}: ${describeErrno(error)} for uid ${uid}; nothing was redeemed; give ${dir} and its files to the agent`, at);
   }
-  return result(transient(`io_${code.toLowerCase()}`), state, `cannot write in ${dir} (${describeErrno(error)}): nothing was redeemed`, at);
+  return result(transient(`io_${code.toLowerCase()}`), state, `${where}: ${describeErrno(error)}; nothing was redeemed`, at);
 }
 
 /** Registers every string of an answer as a secret before anything can print it. */

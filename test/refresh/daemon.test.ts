@@ -202,6 +202,24 @@ describe('inside run mode', () => {
     expectNoSecrets({ stderr, stdout: String(result.stdout), 'status file': fs.readFileSync(slot.statusFile, 'utf8') }, secrets);
   });
 
+  it('SIGTERM during the check before the child: the refresh completes, then it stops without starting the child', async () => {
+    const { slot } = dueCodexSlot({ AGENT_REFRESH_TIMEOUT: '10s' });
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    server.hooks.push(() => arrived());
+    server.faults.push({ kind: 'slow', ms: 800 });
+    const seen = path.join(tempDir(), 'seen.json');
+    fs.chmodSync(path.dirname(seen), 0o777);
+    const proc = startBundle([NODE, path.join(FIXTURES, 'copy-file.mjs'), slot.file, seen], { env: slot.env });
+    await requestArrived;
+    proc.kill('SIGTERM');
+    const result = await proc;
+    expect(result.signal).toBe('SIGTERM');
+    expect(fs.existsSync(seen)).toBe(false);
+    expect(readJson(slot.file).tokens).toMatchObject({ refresh_token: server.liveToken() });
+    expect(strays(slot)).toEqual([]);
+  });
+
   it('a failing check never blocks the start: 503 and a dead token both start the child', async () => {
     for (const fault of [{ kind: 'status', status: 503 }, { kind: 'error', code: 'refresh_token_invalidated' }] as Fault[]) {
       const { slot } = dueCodexSlot();

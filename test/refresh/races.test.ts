@@ -1,10 +1,14 @@
 // Races: two refreshers of ours on one file (a sidecar and the supervisor, or two pods sharing a
 // volume) redeem each token exactly once; a CLI that rewrites the file mid-refresh wins.
 import fs from 'node:fs';
+import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hostIdentity, processStart } from '../../src/refresh/lock.js';
+import { startBundle } from '../helpers/bundle.js';
+import { until } from '../helpers/process.js';
 import { removeTempDirs } from '../helpers/tree.js';
 import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
-import { readJson, refreshOnce, refreshSlot, strays, writeCredentials } from '../helpers/refresh.js';
+import { AGENT_GID, AGENT_UID, readJson, refreshOnce, refreshSlot, strays, writeCredentials } from '../helpers/refresh.js';
 
 let server: TokenServer;
 beforeAll(async () => {
@@ -83,6 +87,49 @@ describe('a CLI that rewrites the file mid-refresh', () => {
     const run = await refreshOnce(slot.env);
     expect([run.exitCode, run.line.outcome]).toEqual([1, 'skip:refreshed_elsewhere']);
     expect(fs.readFileSync(slot.file, 'utf8')).toBe(loginText);
+    expect(strays(slot)).toEqual([]);
+  });
+});
+
+describe('a lock held by a live refresher', () => {
+  it('is waited for; SIGTERM while waiting gives fail:transient_interrupted (exit 2) and changes nothing', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
+    const slot = refreshSlot('codex', server, doc);
+    const lock = `${slot.file}.lock`;
+    // Held by this (live) test process, on this host, for an hour.
+    const holder = { pid: process.pid, host: hostIdentity(), start: processStart(process.pid), nonce: 'test', acquired_iso: new Date().toISOString(), expires_iso: new Date(Date.now() + HOUR).toISOString() };
+    fs.writeFileSync(lock, JSON.stringify(holder), { mode: 0o600 });
+    fs.chownSync(lock, AGENT_UID, AGENT_GID);
+    const bytes = fs.readFileSync(slot.file);
+    const requests = server.requests.length;
+    const proc = startBundle(['refresh', '--once'], { env: { ...slot.env, LOG_LEVEL: 'debug' } });
+    // It has decided and is waiting: the status file is not written before the check ends.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(fs.existsSync(slot.statusFile), fs.existsSync(slot.statusFile) ? fs.readFileSync(slot.statusFile, 'utf8') : '').toBe(false);
+    proc.kill('SIGTERM');
+    const result = await proc;
+    expect(result.exitCode).toBe(2);
+    expect(JSON.parse(String(result.stdout))).toMatchObject({ outcome: 'fail:transient_interrupted', exit_code: 2 });
+    expect(fs.readFileSync(slot.file).equals(bytes)).toBe(true);
+    expect(server.requests.length).toBe(requests);
+    expect(JSON.parse(fs.readFileSync(lock, 'utf8'))).toEqual(holder);
+  });
+
+  it('is taken over once its holder dies', async () => {
+    const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
+    const slot = refreshSlot('codex', server, doc);
+    const sleeper = execa('sleep', ['30'], { reject: false });
+    const pid = await until(() => sleeper.pid);
+    fs.writeFileSync(`${slot.file}.lock`, JSON.stringify({ pid, host: hostIdentity(), start: processStart(pid), nonce: 'x', acquired_iso: new Date().toISOString(), expires_iso: new Date(Date.now() + HOUR).toISOString() }));
+    fs.chownSync(`${slot.file}.lock`, AGENT_UID, AGENT_GID);
+    const run = startBundle(['refresh', '--once'], { env: slot.env });
+    const rotations = server.rotations();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(server.rotations()).toBe(rotations);
+    sleeper.kill('SIGKILL');
+    await sleeper;
+    const result = await run;
+    expect(JSON.parse(String(result.stdout)).outcome).toBe('refreshed');
     expect(strays(slot)).toEqual([]);
   });
 });
