@@ -27,7 +27,7 @@ export function credentialsPath(settings: Settings): string {
   }
 }
 
-export type Read = { kind: 'absent' } | { kind: 'present'; text: string; doc: Doc; inspection: Inspection; stat: FileIdentity };
+export type Read = { kind: 'absent' } | { kind: 'present'; text: string; doc: Doc; inspection: Inspection; stat: FileIdentity | undefined };
 
 /** Enough of a stat to tell that a file was not replaced or rewritten since it was read. */
 export interface FileIdentity {
@@ -37,10 +37,14 @@ export interface FileIdentity {
   ctimeNs: bigint;
 }
 
-/** The file's identity now, or undefined when it is gone. */
+/** The file's identity now, or undefined when it cannot be taken (gone, or not ours to see). */
 export function identityOf(file: string): FileIdentity | undefined {
-  const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
-  return stat ? { ino: Number(stat.ino), size: Number(stat.size), mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs } : undefined;
+  try {
+    const stat = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    return stat ? { ino: Number(stat.ino), size: Number(stat.size), mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
@@ -91,7 +95,7 @@ export async function readCredentials(file: string, provider: Provider, clock: C
     // The identity is taken before reading: a write that lands after it changes it.
     const stat = identityOf(file);
     const text = readText(file);
-    if (text === undefined || stat === undefined) return { kind: 'absent' };
+    if (text === undefined) return { kind: 'absent' };
     const doc = parseDoc(file, text);
     if (doc) return { kind: 'present', text, doc, inspection: provider.inspect(doc), stat };
     if (attempt >= TORN_READ_ATTEMPTS) {
