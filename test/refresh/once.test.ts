@@ -52,7 +52,7 @@ function places(run: RefreshRun, slot: RefreshSlot): Record<string, string> {
 
 describe('codex: refreshed (exit 0)', () => {
   it('replaces the returned tokens, sets last_refresh, keeps every other field, 0600 and agent-owned', async () => {
-    const { doc, slot } = codexSlot(1, { future_field: { nested: [1, 2] } });
+    const { doc, slot } = codexSlot(1, { future_field: { nested: [1, 2] } }, { LOG_LEVEL: 'trace' });
     doc.tokens.extra_token_field = 'kept';
     writeCredentials(slot.file, doc);
     const before = Date.now();
