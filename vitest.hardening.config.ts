@@ -7,6 +7,8 @@ export default defineConfig({
     include: ['test/hardening/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     pool: 'forks',
+    // One file at a time: kill timing must not compete with another file for the CPU.
+    fileParallelism: false,
     testTimeout: 300_000,
     hookTimeout: 30_000,
   },
