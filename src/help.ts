@@ -9,7 +9,9 @@ Modes (the first argument, else AGENT_MODE, else run):
   smoke-test    startup probe: 0 ready, 64 CLI broken, 65 credentials missing,
                 66 credentials invalid, 78 configuration error. One JSON line on stdout.
   auth-init     one-shot login job that proves credentials were written.
-  refresh       refresh OAuth tokens when due (--once: one check, then exit).
+  refresh       refresh OAuth tokens when due. --once: one check, one JSON line, exit 0
+                refreshed, 1 skipped, 2 transient failure, 3 permanent failure, 78
+                configuration error. Without --once: check forever (a sidecar).
   doctor        capability probes that explain each failure (--json for machines).
 
 Options (every mode): --help, --version

@@ -51,8 +51,18 @@ function finishAttributes(fd: number, options: WriteOptions): void {
   }
 }
 
-/** Writes `data` to a fresh temp file next to `dest` (never following a planted symlink). */
-function writeTemp(dest: string, data: Uint8Array | string, options: WriteOptions, durable: boolean): { temp: string; ino: number } {
+/** A temp file next to `dest`, still open: filled now, finished later by its owner. */
+export interface OpenTempFile {
+  fd: number;
+  temp: string;
+  dest: string;
+}
+
+/**
+ * Creates a fresh temp file next to `dest` (O_EXCL, never following a planted symlink), writes
+ * `data` and the attributes, and returns it open. The caller closes it (or discards it).
+ */
+export function openTempFile(dest: string, data: Uint8Array | string, options: WriteOptions): OpenTempFile {
   const temp = tempPathFor(dest);
   const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode & 0o7777);
   try {
@@ -60,13 +70,34 @@ function writeTemp(dest: string, data: Uint8Array | string, options: WriteOption
     let offset = 0;
     while (offset < buffer.length) offset += fs.writeSync(fd, buffer, offset, buffer.length - offset);
     finishAttributes(fd, options);
-    if (durable) fs.fsyncSync(fd);
-    return { temp, ino: fs.fstatSync(fd).ino };
+    return { fd, temp, dest };
   } catch (error) {
-    fs.rmSync(temp, { force: true });
+    discardOpenTemp({ fd, temp, dest });
     throw error;
-  } finally {
-    fs.closeSync(fd);
+  }
+}
+
+/** Closes and removes a temp file that will not be committed. */
+export function discardOpenTemp(file: OpenTempFile): void {
+  try {
+    fs.closeSync(file.fd);
+  } catch {
+    // already closed
+  }
+  fs.rmSync(file.temp, { force: true });
+}
+
+/** Writes `data` to a fresh temp file next to `dest`, optionally durable, and closes it. */
+function writeTemp(dest: string, data: Uint8Array | string, options: WriteOptions, durable: boolean): { temp: string; ino: number } {
+  const file = openTempFile(dest, data, options);
+  try {
+    if (durable) fs.fsyncSync(file.fd);
+    const ino = fs.fstatSync(file.fd).ino;
+    fs.closeSync(file.fd);
+    return { temp: file.temp, ino };
+  } catch (error) {
+    discardOpenTemp(file);
+    throw error;
   }
 }
 

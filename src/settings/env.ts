@@ -72,6 +72,30 @@ const numericId = () =>
     return Number(value);
   });
 
+const positiveDuration = () =>
+  variable((value, ctx): number => {
+    const ms = parseDuration(value);
+    if (ms === undefined) return reject(ctx, value, 'is not a duration', 'a number with a unit: 500ms, 10s, 5m, 6h, 7d');
+    return ms > 0 ? ms : reject(ctx, value, 'must be longer than 0', 'a duration such as 30s or 6h');
+  });
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** A token endpoint: https, or plain http only on this machine (a refresh token must not cross a network in clear). */
+const tokenUrl = () =>
+  variable((value, ctx): string => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return reject(ctx, value, 'is not a URL', 'an https:// URL (http:// only for 127.0.0.1 or localhost)');
+    }
+    const local = url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.'));
+    return url.protocol === 'https:' || local
+      ? url.href
+      : reject(ctx, value, 'must be an https:// URL', 'an https:// URL (http:// only for 127.0.0.1 or localhost)');
+  });
+
 const absolutePath = () =>
   variable((value, ctx): string =>
     path.isAbsolute(value) ? path.resolve(value) : reject(ctx, value, 'is not an absolute path', 'a path starting with /'),
@@ -144,10 +168,12 @@ const EnvSchema = z.object({
   AGENT_REFRESH: bool(),
   AGENT_REFRESH_MARGIN: duration(),
   AGENT_REFRESH_MAX_AGE: duration(),
-  AGENT_REFRESH_INTERVAL: duration(),
-  AGENT_REFRESH_TIMEOUT: duration(),
-  CODEX_REFRESH_TOKEN_URL_OVERRIDE: text(),
-  CLAUDE_REFRESH_TOKEN_URL_OVERRIDE: text(),
+  AGENT_REFRESH_INTERVAL: positiveDuration(),
+  AGENT_REFRESH_TIMEOUT: positiveDuration(),
+  AGENT_REFRESH_BACKOFF: positiveDuration(),
+  AGENT_REFRESH_BACKOFF_MAX: positiveDuration(),
+  CODEX_REFRESH_TOKEN_URL_OVERRIDE: tokenUrl(),
+  CLAUDE_REFRESH_TOKEN_URL_OVERRIDE: tokenUrl(),
   // live config reload
   AGENT_RELOAD: bool(),
   AGENT_RELOAD_DEBOUNCE: duration(),
@@ -195,6 +221,9 @@ export interface Settings {
     maxAgeMs: number;
     intervalMs: number;
     timeoutMs: number;
+    /** First retry delay after a transient failure; doubles up to backoffMaxMs. */
+    backoffMs: number;
+    backoffMaxMs: number;
     codexTokenUrl: string;
     claudeTokenUrl: string;
   };
@@ -221,6 +250,8 @@ export const DEFAULTS = {
   refreshMaxAgeMs: 7 * 86_400_000,
   refreshIntervalMs: 6 * 3_600_000,
   refreshTimeoutMs: 30_000,
+  refreshBackoffMs: 60_000,
+  refreshBackoffMaxMs: 30 * 60_000,
   reloadDebounceMs: 500,
 } as const;
 
@@ -322,6 +353,8 @@ export function loadSettings(env: Record<string, string | undefined>, options: L
       maxAgeMs: raw.AGENT_REFRESH_MAX_AGE ?? DEFAULTS.refreshMaxAgeMs,
       intervalMs: raw.AGENT_REFRESH_INTERVAL ?? DEFAULTS.refreshIntervalMs,
       timeoutMs: raw.AGENT_REFRESH_TIMEOUT ?? DEFAULTS.refreshTimeoutMs,
+      backoffMs: raw.AGENT_REFRESH_BACKOFF ?? DEFAULTS.refreshBackoffMs,
+      backoffMaxMs: Math.max(raw.AGENT_REFRESH_BACKOFF_MAX ?? DEFAULTS.refreshBackoffMaxMs, raw.AGENT_REFRESH_BACKOFF ?? DEFAULTS.refreshBackoffMs),
       codexTokenUrl: raw.CODEX_REFRESH_TOKEN_URL_OVERRIDE ?? CODEX_TOKEN_URL,
       claudeTokenUrl: raw.CLAUDE_REFRESH_TOKEN_URL_OVERRIDE ?? CLAUDE_TOKEN_URL,
     },
