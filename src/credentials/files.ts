@@ -9,7 +9,11 @@ export const CREDENTIALS_FILE: Record<Agent, string> = {
 /** The refresh watchdog's status file in the config dir. */
 export const REFRESH_STATUS_FILE = 'auth_refresh_status.json';
 
-/** Lock file that serialises refreshers of one credentials file. */
+/**
+ * Lock file that serialises our refreshers of one credentials file. Not `<file>.lock`: that name
+ * is the CLIs' own (codex keeps an empty `auth.json.lock`; lock libraries make `<file>.lock` a
+ * directory), and taking or breaking it would interfere with the CLI's locking.
+ */
 export function lockFileFor(credentialsFile: string): string {
-  return `${credentialsFile}.lock`;
+  return `${credentialsFile}.agent-entrypoint.lock`;
 }

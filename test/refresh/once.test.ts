@@ -97,6 +97,22 @@ describe('codex: refreshed (exit 0)', () => {
     expectNoSecrets(places(run, slot), [...secretsIn(doc), ...secretsIn(after)]);
   });
 
+  it('leaves the CLIs\' own lock files alone: an empty auth.json.lock, a .credentials.json.lock directory', async () => {
+    for (const [agent, slotOf, lock] of [
+      ['codex', codexSlot, 'auth.json.lock'],
+      ['claude', claudeSlot, '.credentials.json.lock'],
+    ] as const) {
+      const { slot } = slotOf(agent === 'codex' ? 1 : 0.5);
+      const cliLock = path.join(slot.configDir, lock);
+      if (agent === 'codex') fs.writeFileSync(cliLock, '');
+      else fs.mkdirSync(cliLock);
+      const lockStat = fs.lstatSync(cliLock);
+      const run = await refreshOnce(slot.env);
+      expect(run.line.outcome, run.stderr).toBe('refreshed');
+      expect(fs.lstatSync(cliLock)).toMatchObject({ ino: lockStat.ino, mtimeMs: lockStat.mtimeMs });
+    }
+  });
+
   it('replaces only the fields the server returned', async () => {
     const { doc, slot } = codexSlot(1);
     server.omit = ['id_token', 'refresh_token'];

@@ -1,6 +1,7 @@
 // Races: two refreshers of ours on one file (a sidecar and the supervisor, or two pods sharing a
 // volume) redeem each token exactly once; a CLI that rewrites the file mid-refresh wins.
 import fs from 'node:fs';
+import { lockFileFor } from '../../src/credentials/files.js';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hostIdentity, processStart } from '../../src/refresh/lock.js';
@@ -95,7 +96,7 @@ describe('a lock held by a live refresher', () => {
   it('is waited for; SIGTERM while waiting gives fail:transient_interrupted (exit 2) and changes nothing', async () => {
     const doc = server.issueCodex({ expiresAtMs: Date.now() + HOUR });
     const slot = refreshSlot('codex', server, doc);
-    const lock = `${slot.file}.lock`;
+    const lock = lockFileFor(slot.file);
     // Held by this (live) test process, on this host, for an hour.
     const holder = { pid: process.pid, host: hostIdentity(), start: processStart(process.pid), nonce: 'test', acquired_iso: new Date().toISOString(), expires_iso: new Date(Date.now() + HOUR).toISOString() };
     fs.writeFileSync(lock, JSON.stringify(holder), { mode: 0o600 });
@@ -120,8 +121,8 @@ describe('a lock held by a live refresher', () => {
     const slot = refreshSlot('codex', server, doc);
     const sleeper = execa('sleep', ['30'], { reject: false });
     const pid = await until(() => sleeper.pid);
-    fs.writeFileSync(`${slot.file}.lock`, JSON.stringify({ pid, host: hostIdentity(), start: processStart(pid), nonce: 'x', acquired_iso: new Date().toISOString(), expires_iso: new Date(Date.now() + HOUR).toISOString() }));
-    fs.chownSync(`${slot.file}.lock`, AGENT_UID, AGENT_GID);
+    fs.writeFileSync(lockFileFor(slot.file), JSON.stringify({ pid, host: hostIdentity(), start: processStart(pid), nonce: 'x', acquired_iso: new Date().toISOString(), expires_iso: new Date(Date.now() + HOUR).toISOString() }));
+    fs.chownSync(lockFileFor(slot.file), AGENT_UID, AGENT_GID);
     const run = startBundle(['refresh', '--once'], { env: slot.env });
     const rotations = server.rotations();
     await new Promise((resolve) => setTimeout(resolve, 300));
