@@ -49,7 +49,7 @@ function probes(result: BundleResult): Record<string, Probe> {
   return Object.fromEntries(report.probes.map((probe) => [probe.name, probe]));
 }
 
-const HARD = ['agent_uid_pinned', 'config_dir_writable', 'agent_home_writable', 'workspace_writable', 'credentials_valid', 'credentials_owned_by_agent', 'cli_runs', 'layers_valid'];
+const HARD = ['agent_uid_pinned', 'config_dir_writable', 'agent_home_writable', 'workspace_writable', 'credentials_valid', 'credentials_owned_by_agent', 'cli_runs', 'cli_accepts_config', 'layers_valid'];
 
 describe('doctor on a healthy slot', () => {
   it('passes every hard probe and exits 0, as the agent', async () => {
@@ -132,6 +132,20 @@ describe('doctor: each probe forced to fail, with its evidence', () => {
     const result = await doctor(slot);
     expect(probes(result).credentials_valid!.result).toBe('pass');
     expect(probes(result).credentials_owned_by_agent).toMatchObject({ result: 'fail', evidence: { operation: `lstat(${file})`, owner_uid: 1000, mode: '644', expected: AGENT_UID } });
+  });
+
+  it('cli_accepts_config: the CLI refuses the merged config (a key of the wrong type), with its own message', async () => {
+    const slot = healthySlot();
+    const good = probes(await doctor(slot, { cli: 'config-check' })).cli_accepts_config!;
+    expect(good).toMatchObject({ severity: 'hard', result: 'pass' });
+    fs.writeFileSync(path.join(slot.configDir, 'config.toml'), 'sandbox_mode = 5\n');
+    const result = await doctor(slot, { cli: 'config-check' });
+    expect(result.exitCode).toBe(1);
+    const probe = probes(result).cli_accepts_config!;
+    expect(probe).toMatchObject({ result: 'fail', evidence: { exit_code: 1, path: path.join(slot.configDir, 'config.toml') } });
+    expect(probe.detail).toContain('Error loading configuration');
+    expect(String(probe.evidence?.operation)).toMatch(/codex login status$/);
+    expect(String(probe.evidence?.stderr_tail)).toContain('wanted string or table');
   });
 
   it('cli_runs: --version exits 1, with the end of its stderr', async () => {

@@ -63,7 +63,7 @@ function broken(options: CliCheckOptions, file: string | undefined, reason: CliR
 }
 
 /** Finds the executable as the current user would; a CliCheck when there is none. */
-function locate(options: CliCheckOptions): string | CliCheck {
+export function locate(options: CliCheckOptions): string | CliCheck {
   try {
     return resolveExecutable(options.command, options.searchPath, options.cwd);
   } catch (error) {
@@ -79,7 +79,7 @@ function locate(options: CliCheckOptions): string | CliCheck {
   }
 }
 
-interface Finished {
+export interface Finished {
   code: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
@@ -88,9 +88,9 @@ interface Finished {
   stderr: string;
 }
 
-/** Runs `file --version` in its own process group; kills the whole group when the timeout passes. */
-async function runVersion(file: string, options: CliCheckOptions): Promise<Finished> {
-  const child = spawn(file, ['--version'], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+/** Runs `file args...` in its own process group; kills the whole group when the timeout passes. */
+export async function runCli(file: string, args: readonly string[], options: Pick<CliCheckOptions, 'cwd' | 'env' | 'timeoutMs'>): Promise<Finished> {
+  const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout = (stdout + chunk.toString()).slice(0, MAX_CAPTURE)));
@@ -134,7 +134,7 @@ export async function checkCli(options: CliCheckOptions): Promise<CliCheck> {
   if (typeof located !== 'string') return located;
   const file = located;
   const operation = `${file} --version`;
-  const run = await runVersion(file, options);
+  const run = await runCli(file, ['--version'], options);
   const stderrTail = tail(run.stderr);
   if (run.error) {
     const errno = errnoCode(run.error);

@@ -7,6 +7,7 @@ import type { Settings } from '../settings/env.js';
 import { childEnvironment } from '../supervise/environment.js';
 import { becomeAgent } from './as-agent.js';
 import { checkCli } from './cli.js';
+import { probeCliConfig } from './config.js';
 import { credentialReport, probeCredentialsOwned, probeCredentialsValid } from './credentials.js';
 import { probeDocker } from './docker.js';
 import { probeLayers } from './layers.js';
@@ -37,12 +38,17 @@ export async function runProbe(probe: Probe): Promise<ProbeResult> {
   return { name: probe.name, severity: probe.severity, result: verdict.result, detail: verdict.detail, evidence: verdict.evidence, duration_ms: Math.round(performance.now() - start) };
 }
 
+/** The environment the CLI gets in run mode, for the probes that run it. */
+function cliEnvironment(settings: Settings): Record<string, string> {
+  return childEnvironment(settings, lookupUser(process.getuid?.() ?? settings.uid)?.name ?? settings.agent);
+}
+
 async function cliRuns(settings: Settings): Promise<ProbeVerdict> {
   const cli = await checkCli({
     command: settings.agent,
     searchPath: settings.searchPath,
     cwd: '/',
-    env: childEnvironment(settings, lookupUser(process.getuid?.() ?? settings.uid)?.name ?? settings.agent),
+    env: cliEnvironment(settings),
     timeoutMs: settings.smoke.timeoutMs,
   });
   if (cli.status === 'ok') return pass(cli.message, { operation: cli.evidence.operation, exit_code: 0 });
@@ -70,12 +76,13 @@ export async function runDoctor(settings: Settings): Promise<DoctorRun> {
     { name: 'credentials_valid', severity: 'hard', run: () => probeCredentialsValid(credentials()) },
     { name: 'credentials_owned_by_agent', severity: 'hard', run: () => probeCredentialsOwned(settings, credentials()) },
     { name: 'cli_runs', severity: 'hard', run: () => cliRuns(settings) },
+    { name: 'cli_accepts_config', severity: 'hard', run: () => probeCliConfig(settings, cliEnvironment(settings)) },
     { name: 'docker_socket_reachable', severity: 'advisory', run: () => probeDocker(settings) },
     { name: 'user_namespaces', severity: 'advisory', run: () => probeUserNamespaces(settings) },
   ];
   for (const probe of probes) results.push(await runProbe(probe));
   // Report in the documented order, layers_valid among the others.
-  const order = ['agent_uid_pinned', 'config_dir_writable', 'agent_home_writable', 'workspace_writable', 'credentials_valid', 'credentials_owned_by_agent', 'cli_runs', 'layers_valid'];
+  const order = ['agent_uid_pinned', 'config_dir_writable', 'agent_home_writable', 'workspace_writable', 'credentials_valid', 'credentials_owned_by_agent', 'cli_runs', 'cli_accepts_config', 'layers_valid'];
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
   return { uid: identity.uid, probes: results.sort((a, b) => rank(a.name) - rank(b.name)) };
 }

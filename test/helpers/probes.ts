@@ -12,7 +12,7 @@ export const AGENT_UID = 10001;
 export const CREDENTIALS = { codex: 'auth.json', claude: '.credentials.json' } as const;
 export type Agent = keyof typeof CREDENTIALS;
 
-export type CliKind = 'version' | 'fail' | 'hang' | 'not-executable' | 'missing';
+export type CliKind = 'version' | 'fail' | 'hang' | 'not-executable' | 'missing' | 'config-check';
 
 /** A bin directory holding the fixture CLI as `name` (a real script, as the agent would find it). */
 export function fixtureCli(name: Agent, kind: CliKind): string {
