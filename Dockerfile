@@ -23,7 +23,8 @@ ARG CLAUDE_VERSION=2.1.330
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini git ca-certificates \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 
 # Only the selected CLI, at an exact version.
 RUN case "$AGENT" in \

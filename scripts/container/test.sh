@@ -13,6 +13,6 @@ for agent in codex claude; do
   podman build --quiet --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg AGENT="$agent" -t "$image" . >/dev/null
   echo "   size: $(podman image inspect "$image" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1000/1000}')"
 done
-export AGENT_ENTRYPOINT_IMAGE_CODEX=localhost/agent-entrypoint-codex:test
-export AGENT_ENTRYPOINT_IMAGE_CLAUDE=localhost/agent-entrypoint-claude:test
+export TEST_IMAGE_CODEX=localhost/agent-entrypoint-codex:test
+export TEST_IMAGE_CLAUDE=localhost/agent-entrypoint-claude:test
 exec vitest run --config vitest.container.config.ts

@@ -9,8 +9,8 @@ import { until } from '../helpers/process.js';
 import { removeTempDirs, tempDir } from '../helpers/tree.js';
 
 const IMAGES = {
-  codex: process.env.AGENT_ENTRYPOINT_IMAGE_CODEX,
-  claude: process.env.AGENT_ENTRYPOINT_IMAGE_CLAUDE,
+  codex: process.env.TEST_IMAGE_CODEX,
+  claude: process.env.TEST_IMAGE_CLAUDE,
 };
 const started: string[] = [];
 
