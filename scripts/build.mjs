@@ -17,9 +17,13 @@ await build({
   legalComments: 'none',
   banner: { js: '#!/usr/bin/env node' },
   define: { __VERSION__: JSON.stringify(pkg.version) },
-  // pino's worker-thread transports are never used (logs go to fd 2 synchronously);
-  // leaving them out keeps worker_threads off the start-up path.
-  alias: { 'thread-stream': './src/log/no-transport.cjs', 'pino-abstract-transport': './src/log/no-transport.cjs' },
+  // pino's worker-thread transports and its sonic-boom destination are never used (logs go to
+  // fd 2 through our own synchronous stream); leaving them out keeps them off the start-up path.
+  alias: {
+    'thread-stream': './src/log/no-transport.cjs',
+    'pino-abstract-transport': './src/log/no-transport.cjs',
+    'sonic-boom': './src/log/no-transport.cjs',
+  },
   logLevel: 'warning',
 });
 await chmod(outfile, 0o755);

@@ -35,6 +35,14 @@ describe('exit codes pass through', () => {
     });
   }
 
+  it('logs the child start once, with the child pid apart from the logger own pid (no duplicate key)', async () => {
+    const slot = makeSlot();
+    const result = await runBundle(['true'], { env: slot.env });
+    const raw = result.stderr.split('\n').find((line) => line.includes('"child started"'))!;
+    expect(raw.match(/"pid":/g)).toHaveLength(1);
+    expect(JSON.parse(raw)).toMatchObject({ childPid: expect.any(Number), command: 'true' });
+  });
+
   it('127 with a clear message when the command does not exist', async () => {
     const slot = makeSlot();
     const result = await runBundle(['no-such-command-xyz'], { env: slot.env });

@@ -59,5 +59,5 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger that discards everything (for library calls in tests). */
 export function silentLogger(): Logger {
-  return pino({ level: 'silent' });
+  return pino({ level: 'silent' }, { write() {} });
 }

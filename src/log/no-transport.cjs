@@ -1,5 +1,9 @@
-// Stand-in for pino's worker-thread transport modules, which this program never uses.
+// Stand-in for the pino modules this program never uses: worker-thread transports and sonic-boom
+// (pino.destination). Logs go to fd 2 through our own synchronous stream, so loading them would only
+// cost start-up time. Anything that reaches one of these fails loudly.
 'use strict';
-module.exports = function noTransport() {
-  throw new Error('pino transports are not available in this build');
+module.exports = class PinoPartUnavailable {
+  constructor() {
+    throw new Error('pino transports and destinations are not available in this build');
+  }
 };

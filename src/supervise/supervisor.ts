@@ -98,7 +98,7 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
       log.error({ err: error }, 'background service failed; the agent keeps running');
     }),
   );
-  if (child.pid !== undefined) log.info({ pid: child.pid, command: options.argv0 }, 'child started');
+  if (child.pid !== undefined) log.info({ childPid: child.pid, command: options.argv0 }, 'child started');
 
   const outcome = await exited;
   for (const signal of FORWARDED_SIGNALS) process.off(signal, relay);
