@@ -66,6 +66,15 @@ describe('privilege drop', () => {
     expect(child.parent.groups.map(Number).sort()).toEqual([10001, 4242, 5555].sort());
   });
 
+  it('writes the compile cache before the drop, though the process then exits as 10001', async () => {
+    const slot = makeSlot();
+    const cache = tempDir(); // root's, 0755: not writable by the agent
+    const { report: child } = await report({ ...slot.env, NODE_COMPILE_CACHE: cache });
+    const written = fs.readdirSync(cache).flatMap((dir) => fs.readdirSync(path.join(cache, dir)));
+    expect(written.length).toBeGreaterThan(0);
+    expect(child.env.NODE_COMPILE_CACHE).toBeUndefined();
+  });
+
   it('sets CLAUDE_CONFIG_DIR for claude', async () => {
     const slot = makeSlot('claude');
     const { report: child } = await report(slot.env);

@@ -2,6 +2,7 @@
 // setgroups, setgid, setuid (as gosu and su-exec do), then a check that root cannot be regained.
 // `spawn({uid, gid})` is not used: it calls setgroups(0) and loses a Kubernetes fsGroup.
 import fs from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { BootError } from '../errors.js';
 
 export interface Identity {
@@ -82,6 +83,9 @@ export function effectiveCapabilities(): bigint | undefined {
 
 /** Becomes `identity` for good. Throws BootError if the drop fails or can be undone. */
 export function dropPrivileges(identity: Identity): void {
+  // With NODE_COMPILE_CACHE set (the image sets it), Node writes this program's compiled code at
+  // exit; after the drop the cache directory (root's) is no longer writable, so write it now.
+  flushCompileCache?.();
   try {
     process.setgroups!(identity.groups);
     process.setgid!(identity.gid);

@@ -17,8 +17,11 @@ export const SECRET_VARIABLES = [
   'CLAUDE_CODE_OAUTH_TOKEN',
 ] as const;
 
-/** Variables consumed by this program and never handed to the supervised command. */
-const CONSUMED_ONLY = ['CODEX_SESSION'] as const;
+/**
+ * Variables consumed by this program and never handed to the supervised command: the seed, and
+ * the image's compile cache for this program (a Node-based CLI has no use for root's cache).
+ */
+const CONSUMED_ONLY = ['CODEX_SESSION', 'NODE_COMPILE_CACHE'] as const;
 
 type Payload = z.core.ParsePayload;
 

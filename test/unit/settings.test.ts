@@ -48,8 +48,8 @@ describe('settings', () => {
     expect(loadSettings({ AGENT: 'codex', AGENT_UID: '', LOG_LEVEL: ' ' }).uid).toBe(10001);
   });
 
-  it('removes CODEX_SESSION from the child environment and keeps the rest', () => {
-    const settings = loadSettings({ AGENT: 'codex', CODEX_SESSION: '{}', OPENAI_API_KEY: 'sk-x-123456789', FOO: 'bar' });
+  it('removes CODEX_SESSION and NODE_COMPILE_CACHE from the child environment and keeps the rest', () => {
+    const settings = loadSettings({ AGENT: 'codex', CODEX_SESSION: '{}', NODE_COMPILE_CACHE: '/var/cache/x', OPENAI_API_KEY: 'sk-x-123456789', FOO: 'bar' });
     expect(settings.childEnv).toEqual({ AGENT: 'codex', OPENAI_API_KEY: 'sk-x-123456789', FOO: 'bar' });
     expect(settings.credentialEnv.openaiApiKey).toBe(true);
   });
