@@ -32,7 +32,8 @@ export default [
     warmup: 5,
     async setup() {
       const root = tempDir();
-      small = { root, env: slotEnv(root) };
+      // Default settings, as deployed: the token check and the config watch are on.
+      small = { root, env: slotEnv(root, 'codex', { AGENT_REFRESH: 'on', AGENT_RELOAD: 'on' }) };
       fs.mkdirSync(path.join(root, 'defaults'), { recursive: true });
       fs.copyFileSync(path.join(import.meta.dirname, '../../defaults/codex-config.toml'), path.join(root, 'defaults/config.toml'));
       fs.mkdirSync(path.join(root, 'overlay'), { recursive: true });
