@@ -7,8 +7,7 @@
 // that expired with no refresh token, or expiresAt 0 after a failed refresh, is "logged in" to
 // it and fails on the first request. Those are invalid here.
 import { isPlainObject } from '../layers/merge.js';
-import { ParseError, parseJsonText } from '../layers/parse.js';
-import { invalid, isBlank, isoTime, jsonType, missing, ok, type CredentialVerdict } from './verdict.js';
+import { invalid, isBlank, isoTime, jsonType, missing, ok, parseCredentialsObject, type CredentialVerdict } from './verdict.js';
 
 /** The scope Claude Code requires of an OAuth login before it uses it. */
 export const INFERENCE_SCOPE = 'user:inference';
@@ -49,18 +48,9 @@ function oauthShapeProblem(oauth: Record<string, unknown>): CredentialVerdict | 
 
 /** Parses .credentials.json; a verdict instead when it holds no usable OAuth entry shape. */
 export function parseClaudeCredentials(text: string): ClaudeParse {
-  if (text.trim() === '') return { verdict: invalid('empty', 'is empty') };
-  if (text.charCodeAt(0) === 0xfeff) {
-    return { verdict: invalid('not-json', 'starts with a byte-order mark, which the CLI cannot parse; save it without one') };
-  }
-  let value: unknown;
-  try {
-    value = parseJsonText(text);
-  } catch (error) {
-    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
-    return { verdict: invalid('not-json', `is not valid JSON${where}`) };
-  }
-  if (!isPlainObject(value)) return { verdict: invalid('wrong-shape', `is ${jsonType(value)}, not a JSON object`) };
+  const parsed = parseCredentialsObject(text);
+  if ('verdict' in parsed) return parsed;
+  const value = parsed.value;
   const oauth = value.claudeAiOauth;
   // The file also holds MCP servers' OAuth state; without claudeAiOauth it holds no Claude login.
   if (oauth === undefined || oauth === null) return { verdict: missing('no-login', 'holds no Claude login (no claudeAiOauth entry)') };

@@ -11,9 +11,8 @@
 //
 // Unknown fields are accepted (newer CLI builds add them) and never inspected.
 import { isPlainObject } from '../layers/merge.js';
-import { ParseError, parseJsonText } from '../layers/parse.js';
 import { jwtExpiryMs } from '../util/jwt.js';
-import { invalid, isBlank, isoTime, jsonType, ok, type CredentialVerdict } from './verdict.js';
+import { invalid, isBlank, isoTime, jsonType, ok, parseCredentialsObject, type CredentialVerdict } from './verdict.js';
 
 /** auth_mode values the pinned CLI accepts (it refuses the file for any other). */
 export const CODEX_AUTH_MODES = ['apikey', 'chatgpt', 'chatgptAuthTokens', 'agentIdentity', 'personalAccessToken', 'bedrockApiKey'] as const;
@@ -146,18 +145,9 @@ function shapeProblem(value: Record<string, unknown>): CredentialVerdict | undef
 
 /** Parses auth.json as the CLI would; a verdict instead when the CLI would refuse the file. */
 export function parseCodexAuth(text: string): CodexParse {
-  if (text.trim() === '') return { verdict: invalid('empty', 'is empty') };
-  if (text.charCodeAt(0) === 0xfeff) {
-    return { verdict: invalid('not-json', 'starts with a byte-order mark, which the CLI cannot parse; save it without one') };
-  }
-  let value: unknown;
-  try {
-    value = parseJsonText(text);
-  } catch (error) {
-    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
-    return { verdict: invalid('not-json', `is not valid JSON${where}`) };
-  }
-  if (!isPlainObject(value)) return { verdict: invalid('wrong-shape', `is ${jsonType(value)}, not a JSON object`) };
+  const parsed = parseCredentialsObject(text);
+  if ('verdict' in parsed) return parsed;
+  const value = parsed.value;
   const problem = shapeProblem(value);
   return problem ? { verdict: problem } : { auth: value as CodexAuthJson };
 }

@@ -1,5 +1,7 @@
 // The verdict on a slot's credentials, shared by smoke-test, auth-init, doctor (and refresh).
 // A verdict never holds a secret: details name fields and positions, never values.
+import { isPlainObject } from '../layers/merge.js';
+import { ParseError, parseJsonText } from '../layers/parse.js';
 
 /** ok: usable; missing: nothing to use (the slot needs auth-init); invalid: present but unusable (re-auth). */
 export type CredentialStatus = 'ok' | 'missing' | 'invalid';
@@ -73,4 +75,23 @@ export function jsonType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Parses a credentials file's text into a JSON object as the CLIs read it (neither accepts a
+ * byte-order mark), or the verdict that says why not, citing a position, never the text.
+ */
+export function parseCredentialsObject(text: string): { verdict: CredentialVerdict } | { value: Record<string, unknown> } {
+  if (text.trim() === '') return { verdict: invalid('empty', 'is empty') };
+  if (text.charCodeAt(0) === 0xfeff) {
+    return { verdict: invalid('not-json', 'starts with a byte-order mark, which the CLI cannot parse; save it without one') };
+  }
+  let value: unknown;
+  try {
+    value = parseJsonText(text);
+  } catch (error) {
+    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
+    return { verdict: invalid('not-json', `is not valid JSON${where}`) };
+  }
+  return isPlainObject(value) ? { value } : { verdict: invalid('wrong-shape', `is ${jsonType(value)}, not a JSON object`) };
 }

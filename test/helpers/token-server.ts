@@ -91,9 +91,17 @@ export class TokenServer {
   private server: http.Server | undefined;
   private port = 0;
 
-  constructor(options: ServerOptions = {}) {
+  constructor(private readonly options: ServerOptions = {}) {
     this.now = options.now ?? Date.now;
     this.lifetimeMs = options.lifetimeMs ?? 10 * 3_600_000;
+  }
+
+  /** Forgets the faults, hooks and answer tweaks a test set (the tokens it issued stay valid). */
+  reset(): void {
+    this.faults.length = 0;
+    this.hooks.length = 0;
+    this.omit = [];
+    this.lifetimeMs = this.options.lifetimeMs ?? 10 * 3_600_000;
   }
 
   async start(): Promise<this> {

@@ -16,9 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 afterEach(() => {
-  server.faults.length = 0;
-  server.hooks.length = 0;
-  server.lifetimeMs = 10 * HOUR;
+  server.reset();
   removeTempDirs();
 });
 

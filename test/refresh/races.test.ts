@@ -17,8 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 afterEach(() => {
-  server.faults.length = 0;
-  server.hooks.length = 0;
+  server.reset();
   removeTempDirs();
 });
 
