@@ -162,6 +162,9 @@ const CASES: Case[] = [
   envCase('run', 'CODEX_REFRESH_TOKEN_URL_OVERRIDE plain http to another host', { CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'http://auth.example.com/oauth/token' }, ['CODEX_REFRESH_TOKEN_URL_OVERRIDE must be an https:// URL']),
   envCase('run', 'CLAUDE_REFRESH_TOKEN_URL_OVERRIDE not a URL', { CLAUDE_REFRESH_TOKEN_URL_OVERRIDE: 'platform.claude.com/token' }, ['CLAUDE_REFRESH_TOKEN_URL_OVERRIDE is not a URL'], { agent: 'claude' }),
   envCase('run', 'two bad variables at once', { AGENT_UID: 'x', LOG_LEVEL: 'loud' }, ['AGENT_UID is not a numeric id', '(and LOG_LEVEL)']),
+  envCase('run', 'CODEX_SESSION not JSON', { CODEX_SESSION: `{"tokens": {"refresh_token": "rt_${SECRET_MARKER}_cut` }, ['CODEX_SESSION is not valid JSON', 'auth.json']),
+  envCase('run', 'CODEX_SESSION a JSON array', { CODEX_SESSION: `["${SECRET_MARKER}_in_an_array"]` }, ['CODEX_SESSION is JSON but not an object']),
+  envCase('run', 'a secret variable with a bad value is never echoed', { CODEX_SESSION: `${SECRET_MARKER}-plain-text-session` }, ['CODEX_SESSION is not valid JSON']),
   // Environment values and arguments, the other modes.
   envCase('smoke-test', 'AGENT_SMOKE_TIMEOUT not a duration', { AGENT_SMOKE_TIMEOUT: 'soon' }, ['AGENT_SMOKE_TIMEOUT is not a duration', '"status":"error"']),
   envCase('smoke-test', 'an argument', {}, ['smoke-test takes no arguments', 'AGENT_SMOKE_TIMEOUT'], { args: ['--verbose'] }),

@@ -11,7 +11,7 @@ import type { Settings } from '../settings/env.js';
 import { ensureDirectory, type DirSpec } from './directories.js';
 import { dropPrivileges, isRoot, lookupUser, supplementaryGroups, type Identity } from './identity.js';
 import { chownTree } from './ownership.js';
-import { seedCodexSession } from './seed.js';
+import { parseCodexSession, seedCodexSession } from './seed.js';
 
 export interface PrepareOptions {
   /** Plan and apply the config layers (run mode). */
@@ -156,6 +156,11 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
         (result) => ({ files: result.files.length, dirs: result.dirs.length, layers: result.present }),
       )
     : undefined;
+
+  // The seed is checked with the plan, before anything is touched: a CODEX_SESSION that is not a
+  // JSON object must not stop a boot that has already applied the layers.
+  const seed = options.seed && settings.agent === 'codex' ? settings.codexSession : undefined;
+  if (seed !== undefined) parseCodexSession(seed);
 
   if (owner) migrateHome(settings, owner, log);
   else log.info({ step: 'ownership', uid: process.getuid?.() }, 'not running as root: ownership migration skipped');
