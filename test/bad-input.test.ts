@@ -223,6 +223,17 @@ const CASES: Case[] = [
     fs.symlinkSync('/etc', ctx.slot.workspace);
   }, ['AGENT_WORKSPACE', 'is a symlink inside a directory owned by uid 10001', 'set AGENT_WORKSPACE to the real directory']),
 
+  // The command to run (run mode).
+  { name: 'run: the command does not exist', mode: 'run', args: ['no-such-agent-cli'], exit: 127, says: ['no-such-agent-cli: command not found in PATH', 'check the image installs it'] },
+  {
+    name: 'run: the command is not executable',
+    mode: 'run',
+    args: (ctx) => [path.join(ctx.slot.root, 'tool.sh')],
+    setup: (ctx) => writeTree(ctx.slot.root, { 'tool.sh': '#!/bin/sh\n' }, 0o644),
+    exit: 126,
+    says: ['is not executable', 'chmod +x'],
+  },
+
   // Credential files (smoke-test).
   { name: 'smoke-test: codex auth.json absent', mode: 'smoke-test', setup: (ctx) => fs.rmSync(ctx.credentials), exit: 65, says: ['credentials missing (65)', 'auth-init'] },
   ...(['empty', 'not-json', 'bom'] as const).map((kind): Case => ({
