@@ -175,7 +175,7 @@ const CASES: Case[] = [
   envCase('refresh', 'an unknown argument', {}, ['refresh does not accept the argument "--now"', 'accepted: --once', '"outcome":"error:config"'], { args: ['--now'] }),
   envCase('refresh', 'AGENT_REFRESH_BACKOFF without a unit', { AGENT_REFRESH_BACKOFF: '60' }, ['AGENT_REFRESH_BACKOFF is not a duration', '"outcome":"error:config"'], { args: ['--once'] }),
   envCase('refresh', 'AGENT_REFRESH_TIMEOUT zero', { AGENT_REFRESH_TIMEOUT: '0ms' }, ['AGENT_REFRESH_TIMEOUT must be longer than 0'], { args: ['--once'] }),
-  envCase('doctor', 'an unknown argument', {}, ['doctor accepts only --json', '"--yaml"'], { args: ['--yaml'] }),
+  envCase('doctor', 'an unknown argument', {}, ['doctor accepts only --json', '"--yaml"', 'doctor --json for one JSON object'], { args: ['--yaml'] }),
   envCase('doctor', 'AGENT unknown', { AGENT: 'copilot' }, ['AGENT is not a known value']),
 
   // Layer contents (run mode): refused before anything is written.
@@ -190,8 +190,8 @@ const CASES: Case[] = [
     fs.symlinkSync('a.md', path.join(ctx.slot.defaults, 'b.md'));
   }, ['is a symlink loop', 'remove it']),
   layerCase('directory symlink back to its parent', (ctx) => fs.symlinkSync('..', path.join(ctx.slot.defaults, 'prompts', 'again')), ['prompts/again is a symlink loop']),
-  layerCase('a FIFO', (ctx) => void execFileSync('mkfifo', [path.join(ctx.slot.defaults, 'pipe')]), ['pipe is a FIFO', 'only regular files and directories']),
-  layerCase('a socket', (ctx) => makeSocket(path.join(ctx.slot.defaults, 'agent.sock')), ['agent.sock is a socket', 'only regular files and directories']),
+  layerCase('a FIFO', (ctx) => void execFileSync('mkfifo', [path.join(ctx.slot.defaults, 'pipe')]), ['pipe is a FIFO', 'remove it from the layer']),
+  layerCase('a socket', (ctx) => makeSocket(path.join(ctx.slot.defaults, 'agent.sock')), ['agent.sock is a socket', 'remove it from the layer']),
   layerCase('a file in one layer and a directory in the other', (ctx) => overlayKey(ctx, 'prompts', 'not a directory\n'), ['prompts is a file in one layer', 'make both the same kind']),
   layerCase('auth.json in the overlay', (ctx) => overlayKey(ctx, 'auth.json', JSON.stringify(codexAuth('valid'))), ['auth.json may not be provided by a config layer', 'CODEX_SESSION or run auth-init']),
   layerCase('.credentials.json in the overlay', (ctx) => overlayKey(ctx, '.credentials.json', JSON.stringify(claudeCredentials('valid'))), ['.credentials.json may not be provided by a config layer', 'run auth-init'], { agent: 'claude' }),

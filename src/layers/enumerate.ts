@@ -117,7 +117,7 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
       } else if (stat.isFile()) {
         entries.push({ rel, kind: 'file', shown, real, mode: stat.mode & 0o7777, stamp: stampOf(real, stat) });
       } else {
-        throw new ConfigError(`${name} layer entry ${shown} is ${kindOf(stat)}; a config layer may hold only regular files and directories`);
+        throw new ConfigError(`${name} layer entry ${shown} is ${kindOf(stat)}; a config layer may hold only regular files and directories: remove it from the layer`);
       }
     }
   };
