@@ -51,12 +51,18 @@ function lstatOrUndefined(file: string): fs.Stats | undefined {
   }
 }
 
-/** Refuses, before anything is written, destinations that would need a directory replaced or a symlink followed. */
-function preflight(plan: Plan, configDir: string): Map<string, fs.Stats | undefined> {
+/**
+ * Refuses, before anything is written, destinations that would need a directory replaced or a
+ * symlink followed. Returns what each planned file's destination is now, and the planned
+ * directories that do not exist yet.
+ */
+function preflight(plan: Plan, configDir: string): { current: Map<string, fs.Stats | undefined>; missingDirs: string[] } {
   const current = new Map<string, fs.Stats | undefined>();
+  const missingDirs: string[] = [];
   for (const dir of plan.dirs) {
     const dest = path.join(configDir, dir.rel);
     const stat = lstatOrUndefined(dest);
+    if (!stat) missingDirs.push(dir.rel);
     if (stat && !stat.isDirectory()) {
       const what = stat.isSymbolicLink() ? 'a symlink' : 'not a directory';
       throw new ConfigError(`${dest} is ${what}, but a config layer provides a directory there; move it aside`);
@@ -70,7 +76,7 @@ function preflight(plan: Plan, configDir: string): Map<string, fs.Stats | undefi
     }
     current.set(file.rel, stat);
   }
-  return current;
+  return { current, missingDirs };
 }
 
 /** Reads a file's bytes from its layer, making sure it is still the file that was planned. */
@@ -174,12 +180,21 @@ function ensureDir(dest: string, mode: number, owner: Owner | undefined): boolea
 /** Applies the plan. Throws ConfigError/BootError before writing when the destination is unusable. */
 export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const { configDir, owner } = options;
-  const current = preflight(plan, configDir);
-  const { manifest: previous, problem } = readManifest(configDir);
+  const { current, missingDirs } = preflight(plan, configDir);
+  const read = readManifest(configDir);
+  let previous = read.manifest;
+  const problem = read.problem;
   const next: Manifest = { version: 1, files: {}, dirs: [] };
   const result: ApplyResult = { written: [], unchanged: 0, removed: [], kept: [], bytesWritten: 0, manifestProblem: problem };
 
   try {
+    // Directories about to be created are recorded first: a run killed after creating them must
+    // still count them as ours, or they would stay behind once the layers no longer provide them.
+    const intended = missingDirs.filter((rel) => !previous.dirs.includes(rel));
+    if (intended.length > 0) {
+      previous = { ...previous, dirs: [...previous.dirs, ...intended] };
+      writeManifest(configDir, previous, owner);
+    }
     for (const dir of plan.dirs) {
       const dest = path.join(configDir, dir.rel);
       const created = ensureDir(dest, dir.mode, owner);
