@@ -30,6 +30,8 @@ export interface ApplyOptions {
   configDir: string;
   /** Owner of everything written; undefined when not running as root (files are then ours). */
   owner: Owner | undefined;
+  /** The time temp files' ages are measured against (ms since the epoch; tests move it ahead). */
+  now?: number | undefined;
 }
 
 export interface ApplyResult {
@@ -200,7 +202,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       const created = ensureDir(dest, dir.mode, owner);
       if (created || previous.dirs.includes(dir.rel)) next.dirs.push(dir.rel);
     }
-    for (const dir of new Set([configDir, ...plan.dirs.map((dir) => path.join(configDir, dir.rel))])) removeStaleTemps(dir);
+    // Our old temp files go wherever they were left: in planned directories, and in those the
+    // layers created and no longer provide (else a killed run's leftovers would keep them forever).
+    const swept = new Set([configDir, ...[...plan.dirs.map((dir) => dir.rel), ...previous.dirs].map((rel) => path.join(configDir, rel))]);
+    for (const dir of swept) removeStaleTemps(dir, options.now);
 
     // Decide what changed and stage it (temp files next to their destinations), then commit all
     // at once: flushed together, renamed into place, directories synced.

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TEMP_PREFIX } from '../../src/fs/atomic.js';
 import { applyPlan, LayerChangedError } from '../../src/layers/apply.js';
 import { planLayers } from '../../src/layers/plan.js';
 import { removeTempDirs, tempDir, writeTree } from '../helpers/tree.js';
@@ -36,6 +37,19 @@ describe('an interrupted apply', () => {
     expect(fs.existsSync(path.join(configDir, 'skills/review'))).toBe(true);
     // Back to the first version: nothing of the second may stay.
     await applyPlan(plan(one), { configDir, owner });
+    expect(fs.readdirSync(configDir).sort()).toEqual(['.agent-entrypoint-manifest.json', 'config.toml']);
+  });
+
+  it('old temp files in a directory the layers no longer provide are swept, and the directory with them', async () => {
+    const { one, two, configDir, plan } = layers();
+    await applyPlan(plan(two), { configDir, owner });
+    const leftover = path.join(configDir, 'skills/review', `${TEMP_PREFIX}4242.0.leftover`);
+    fs.writeFileSync(leftover, '# half a review');
+    // A young temp file may belong to a write in progress: kept, and its directory with it.
+    await applyPlan(plan(one), { configDir, owner });
+    expect(fs.existsSync(leftover)).toBe(true);
+    // Five minutes later it is a killed run's leftover.
+    await applyPlan(plan(one), { configDir, owner, now: Date.now() + 5 * 60_000 + 1_000 });
     expect(fs.readdirSync(configDir).sort()).toEqual(['.agent-entrypoint-manifest.json', 'config.toml']);
   });
 });
