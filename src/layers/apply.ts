@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BootError, ConfigError, describeErrno, errnoCode } from '../errors.js';
 import { abandonStaged, commitStaged, removeStaleTemps, stageCopy, stageFile, syncDirectories, type Owner, type StagedFile } from '../fs/atomic.js';
-import type { SourceStamp } from './enumerate.js';
+import { LayerChangedError, type SourceStamp } from './enumerate.js';
 import {
   isStillOurs,
   readManifest,
@@ -18,13 +18,7 @@ import {
 } from './manifest.js';
 import type { Plan, PlannedFile } from './plan.js';
 
-/** A layer source changed between planning and copying (a ConfigMap swap mid-apply): plan again. */
-export class LayerChangedError extends Error {
-  constructor(readonly shown: string) {
-    super(`${shown} changed while it was being applied`);
-    this.name = 'LayerChangedError';
-  }
-}
+export { LayerChangedError };
 
 export interface ApplyOptions {
   configDir: string;
