@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { hygiene } from './hygiene.js';
 
 export type Payload = Record<string, string | Buffer>;
 
@@ -41,6 +42,7 @@ export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): voi
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode);
+    hygiene.noteInput(file, content);
   }
   // (8)-(9) swap ..data atomically
   const tmpLink = path.join(dir, '..data_tmp');
