@@ -12,7 +12,7 @@ import { removeTempDirs } from './helpers/tree.js';
 afterEach(removeTempDirs);
 
 const KEYS = 60;
-const BOOTS = 20;
+const BOOTS = 30;
 
 function payload(version: number): Record<string, string> {
   const files: Record<string, string> = {};
@@ -28,10 +28,11 @@ describe('boots while kubelet keeps swapping the ConfigMap', () => {
     let version = 0;
     writeConfigMap(slot.overlay, payload(version));
     let swapping = true;
-    // About one swap per boot, at a random moment of it (kubelet swaps once per sync at most).
+    // A swap every 150-450 ms, at a random moment of a boot (which takes about 100-200 ms): often
+    // one during a boot, never a burst (kubelet swaps once per sync, a minute or so apart).
     const swapper = (async () => {
       while (swapping) {
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+        await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 300));
         writeConfigMap(slot.overlay, payload(++version));
       }
     })();

@@ -30,8 +30,11 @@ function topLevel(key: string): string {
   return key.split('/')[0]!;
 }
 
-/** Applies one ConfigMap update to `dir` (created when missing), as kubelet does. */
-export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): void {
+/**
+ * Applies one ConfigMap update to `dir` (created when missing), as kubelet does. `keepOld` stops
+ * before the last step (the old payload is removed): the state a reader can meet in between.
+ */
+export function writeConfigMap(dir: string, payload: Payload, mode = 0o644, options: { keepOld?: boolean } = {}): void {
   fs.mkdirSync(dir, { recursive: true });
   const dataLink = path.join(dir, '..data');
   let oldTsDir: string | undefined;
@@ -67,5 +70,5 @@ export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): voi
   // (11) links of names that left the payload
   for (const name of oldTop) if (!newTop.has(name)) fs.rmSync(path.join(dir, name), { force: true });
   // (12) the old payload
-  if (oldTsDir) fs.rmSync(path.join(dir, oldTsDir), { recursive: true, force: true });
+  if (oldTsDir && !options.keepOld) fs.rmSync(path.join(dir, oldTsDir), { recursive: true, force: true });
 }
