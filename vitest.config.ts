@@ -6,6 +6,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/real-cli/**', 'test/container/**', 'test/hardening/**', 'node_modules/**'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/hygiene-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/hardening/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/hygiene-setup.ts'],
     pool: 'forks',
     // One file at a time: kill timing must not compete with another file for the CPU.
     fileParallelism: false,

@@ -8,4 +8,11 @@ process.env.UV_THREADPOOL_SIZE ??= '16';
 
 void main(process.argv.slice(2), env).then((code) => {
   process.exitCode = code;
+  // The process still ends when nothing is left pending, but then skips Node's teardown: that
+  // restores the default action of the signals the supervisor handles, and a TERM arriving in its
+  // milliseconds would end the process with 143 instead of the child's exit code. Everything this
+  // program prints is written synchronously, so nothing is cut short. Registered last, it runs
+  // after every other 'exit' listener.
+  // eslint-disable-next-line no-restricted-syntax -- the entry, once the event loop has drained
+  process.once('exit', () => process.exit());
 });

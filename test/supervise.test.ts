@@ -58,6 +58,14 @@ describe('exit codes pass through', () => {
     expect(result.stderr).toContain('is not executable');
   });
 
+  it('a command the layers put into the config dir is looked up after them, not refused before the boot', async () => {
+    const slot = makeSlot();
+    writeTree(slot.defaults, { 'bin/agent-tool': '#!/bin/sh\necho "tool ran"\n' }, 0o755);
+    const result = await runBundle(['agent-tool'], { env: { ...slot.env, PATH: `${path.join(slot.home, '.codex', 'bin')}:/usr/bin:/bin` } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe('tool ran');
+  });
+
   it('runs the agent CLI when given no command, and passes a first "-" argument to it', async () => {
     const slot = makeSlot();
     const bin = path.join(slot.root, 'bin');

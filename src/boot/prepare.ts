@@ -2,16 +2,17 @@
 // apply the layers, seed credentials, then become the agent. Each step logs what it did and how
 // long it took. Anything fatal happens before the config dir is written (plan, then apply).
 import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, describeErrno } from '../errors.js';
 import type { Owner } from '../fs/atomic.js';
 import { applyPlan, LayerChangedError, type ApplyResult } from '../layers/apply.js';
-import { planLayers, type Plan } from '../layers/plan.js';
+import { planLayers, type LayerSources, type Plan } from '../layers/plan.js';
 import type { Logger } from '../log/logger.js';
 import type { Settings } from '../settings/env.js';
 import { ensureDirectory, type DirSpec } from './directories.js';
 import { dropPrivileges, isRoot, lookupUser, supplementaryGroups, type Identity } from './identity.js';
 import { chownTree } from './ownership.js';
-import { seedCodexSession } from './seed.js';
+import { parseCodexSession, seedCodexSession } from './seed.js';
 
 export interface PrepareOptions {
   /** Plan and apply the config layers (run mode). */
@@ -53,18 +54,42 @@ export function agentDirectories(settings: Settings): DirSpec[] {
   ];
 }
 
-/** Plans and applies the layers, planning again if a ConfigMap swap lands mid-apply. */
-export async function applyLayers(settings: Settings, owner: Owner | undefined, firstPlan?: Plan): Promise<ApplyResult & { plan: Plan }> {
-  const sources = { agent: settings.agent, defaultsDir: settings.paths.defaultsDir, overlayDir: settings.paths.overlayDir };
-  let plan = firstPlan ?? planLayers(sources);
+/** How often a plan or an apply overtaken by a ConfigMap swap is tried again, and the wait before each. */
+const LAYER_ATTEMPTS = 5;
+const LAYER_RETRY_MS = 20;
+
+function layerSources(settings: Settings): LayerSources {
+  return { agent: settings.agent, defaultsDir: settings.paths.defaultsDir, overlayDir: settings.paths.overlayDir };
+}
+
+/** Runs `step` again while a ConfigMap swap keeps landing during it (kubelet's steps take milliseconds). */
+async function settled<T>(step: () => T | Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return { ...(await applyPlan(plan, { configDir: settings.paths.configDir, owner })), plan };
+      return await step();
     } catch (error) {
-      if (!(error instanceof LayerChangedError) || attempt >= 3) throw error;
-      plan = planLayers(sources);
+      if (!(error instanceof LayerChangedError)) throw error;
+      if (attempt >= LAYER_ATTEMPTS) {
+        throw new ConfigError(`${error.message}, ${LAYER_ATTEMPTS} times in a row; something keeps rewriting a config layer (kubelet's ConfigMap updates are waited out): stop it, then restart the slot`);
+      }
+      await sleep(LAYER_RETRY_MS * attempt);
     }
   }
+}
+
+/** Plans both layers: one whole version of each, whatever a ConfigMap update does meanwhile. */
+export function planSettled(settings: Settings): Promise<Plan> {
+  return settled(() => planLayers(layerSources(settings)));
+}
+
+/** Plans and applies the layers, planning again if a ConfigMap swap lands mid-apply. */
+export async function applyLayers(settings: Settings, owner: Owner | undefined, firstPlan?: Plan): Promise<ApplyResult & { plan: Plan }> {
+  let given = firstPlan;
+  return settled(async () => {
+    const plan = given ?? planLayers(layerSources(settings));
+    given = undefined; // a retry plans again
+    return { ...(await applyPlan(plan, { configDir: settings.paths.configDir, owner })), plan };
+  });
 }
 
 function migrateHome(settings: Settings, owner: Owner, log: Logger): void {
@@ -148,14 +173,16 @@ export function agentIdentity(settings: Settings, agentUser = lookupUser(setting
 export async function prepareSlot(settings: Settings, log: Logger, options: PrepareOptions): Promise<PreparedSlot> {
   const root = isRoot();
   const owner: Owner | undefined = root ? { uid: settings.uid, gid: settings.gid } : undefined;
-  const plan = options.layers
-    ? timed(
-        log,
-        'plan',
-        () => planLayers({ agent: settings.agent, defaultsDir: settings.paths.defaultsDir, overlayDir: settings.paths.overlayDir }),
-        (result) => ({ files: result.files.length, dirs: result.dirs.length, layers: result.present }),
-      )
-    : undefined;
+  const planStart = performance.now();
+  const plan = options.layers ? await planSettled(settings) : undefined;
+  if (plan) {
+    log.info({ step: 'plan', ms: round(performance.now() - planStart), files: plan.files.length, dirs: plan.dirs.length, layers: plan.present }, 'plan done');
+  }
+
+  // The seed is checked with the plan, before anything is touched: a CODEX_SESSION that is not a
+  // JSON object must not stop a boot that has already applied the layers.
+  const seed = options.seed && settings.agent === 'codex' ? settings.codexSession : undefined;
+  if (seed !== undefined) parseCodexSession(seed);
 
   if (owner) migrateHome(settings, owner, log);
   else log.info({ step: 'ownership', uid: process.getuid?.() }, 'not running as root: ownership migration skipped');

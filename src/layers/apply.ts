@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BootError, ConfigError, describeErrno, errnoCode } from '../errors.js';
 import { abandonStaged, commitStaged, removeStaleTemps, stageCopy, stageFile, syncDirectories, type Owner, type StagedFile } from '../fs/atomic.js';
-import type { SourceStamp } from './enumerate.js';
+import { LayerChangedError, type SourceStamp } from './enumerate.js';
 import {
   isStillOurs,
   readManifest,
@@ -18,18 +18,14 @@ import {
 } from './manifest.js';
 import type { Plan, PlannedFile } from './plan.js';
 
-/** A layer source changed between planning and copying (a ConfigMap swap mid-apply): plan again. */
-export class LayerChangedError extends Error {
-  constructor(readonly shown: string) {
-    super(`${shown} changed while it was being applied`);
-    this.name = 'LayerChangedError';
-  }
-}
+export { LayerChangedError };
 
 export interface ApplyOptions {
   configDir: string;
   /** Owner of everything written; undefined when not running as root (files are then ours). */
   owner: Owner | undefined;
+  /** The time temp files' ages are measured against (ms since the epoch; tests move it ahead). */
+  now?: number | undefined;
 }
 
 export interface ApplyResult {
@@ -51,12 +47,18 @@ function lstatOrUndefined(file: string): fs.Stats | undefined {
   }
 }
 
-/** Refuses, before anything is written, destinations that would need a directory replaced or a symlink followed. */
-function preflight(plan: Plan, configDir: string): Map<string, fs.Stats | undefined> {
+/**
+ * Refuses, before anything is written, destinations that would need a directory replaced or a
+ * symlink followed. Returns what each planned file's destination is now, and the planned
+ * directories that do not exist yet.
+ */
+function preflight(plan: Plan, configDir: string): { current: Map<string, fs.Stats | undefined>; missingDirs: string[] } {
   const current = new Map<string, fs.Stats | undefined>();
+  const missingDirs: string[] = [];
   for (const dir of plan.dirs) {
     const dest = path.join(configDir, dir.rel);
     const stat = lstatOrUndefined(dest);
+    if (!stat) missingDirs.push(dir.rel);
     if (stat && !stat.isDirectory()) {
       const what = stat.isSymbolicLink() ? 'a symlink' : 'not a directory';
       throw new ConfigError(`${dest} is ${what}, but a config layer provides a directory there; move it aside`);
@@ -70,7 +72,7 @@ function preflight(plan: Plan, configDir: string): Map<string, fs.Stats | undefi
     }
     current.set(file.rel, stat);
   }
-  return current;
+  return { current, missingDirs };
 }
 
 /** Reads a file's bytes from its layer, making sure it is still the file that was planned. */
@@ -174,18 +176,30 @@ function ensureDir(dest: string, mode: number, owner: Owner | undefined): boolea
 /** Applies the plan. Throws ConfigError/BootError before writing when the destination is unusable. */
 export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const { configDir, owner } = options;
-  const current = preflight(plan, configDir);
-  const { manifest: previous, problem } = readManifest(configDir);
+  const { current, missingDirs } = preflight(plan, configDir);
+  const read = readManifest(configDir);
+  let previous = read.manifest;
+  const problem = read.problem;
   const next: Manifest = { version: 1, files: {}, dirs: [] };
   const result: ApplyResult = { written: [], unchanged: 0, removed: [], kept: [], bytesWritten: 0, manifestProblem: problem };
 
   try {
+    // Directories about to be created are recorded first: a run killed after creating them must
+    // still count them as ours, or they would stay behind once the layers no longer provide them.
+    const intended = missingDirs.filter((rel) => !previous.dirs.includes(rel));
+    if (intended.length > 0) {
+      previous = { ...previous, dirs: [...previous.dirs, ...intended] };
+      writeManifest(configDir, previous, owner);
+    }
     for (const dir of plan.dirs) {
       const dest = path.join(configDir, dir.rel);
       const created = ensureDir(dest, dir.mode, owner);
       if (created || previous.dirs.includes(dir.rel)) next.dirs.push(dir.rel);
     }
-    for (const dir of new Set([configDir, ...plan.dirs.map((dir) => path.join(configDir, dir.rel))])) removeStaleTemps(dir);
+    // Our old temp files go wherever they were left: in planned directories, and in those the
+    // layers created and no longer provide (else a killed run's leftovers would keep them forever).
+    const swept = new Set([configDir, ...[...plan.dirs.map((dir) => dir.rel), ...previous.dirs].map((rel) => path.join(configDir, rel))]);
+    for (const dir of swept) removeStaleTemps(dir, options.now);
 
     // Decide what changed and stage it (temp files next to their destinations), then commit all
     // at once: flushed together, renamed into place, directories synced.

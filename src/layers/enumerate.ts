@@ -34,6 +34,33 @@ export interface Layer {
   name: LayerName;
   root: string;
   entries: LayerEntry[];
+  /** A ConfigMap volume's `..data` target when the layer was read (undefined for a plain directory). */
+  generation: string | undefined;
+}
+
+/**
+ * A layer changed while it was being read or applied: a ConfigMap swap landed half-way. Not an
+ * error in the layer: the caller plans again once the swap is complete.
+ */
+export class LayerChangedError extends Error {
+  constructor(readonly shown: string) {
+    super(`${shown} changed while it was being applied`);
+    this.name = 'LayerChangedError';
+  }
+}
+
+/** The payload directory a ConfigMap volume's `..data` link points to now, if it is one. */
+export function generationOf(rootReal: string): string | undefined {
+  try {
+    return fs.readlinkSync(path.join(rootReal, '..data'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a failed call means the entry vanished: in a ConfigMap being swapped, a change, not a fault. */
+function vanished(error: unknown): boolean {
+  return errnoCode(error) === 'ENOENT';
 }
 
 /** Kubelet's internals at the top of a ConfigMap volume (`..data`, `..2026_11_22_...`), never payload. */
@@ -75,28 +102,39 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
     throw new ConfigError(`${variable} ${root} is not a directory; point ${variable} at the directory holding the ${name} layer`);
   }
 
+  const generation = generationOf(rootReal);
   const entries: LayerEntry[] = [];
   const walk = (dirReal: string, relDir: string, ancestors: Set<string>) => {
     let names: string[];
+    const shownDir = relDir ? path.join(root, relDir) : root;
     try {
       names = fs.readdirSync(dirReal).sort();
     } catch (error) {
-      const shown = relDir ? path.join(root, relDir) : root;
-      throw new ConfigError(`${name} layer directory ${shown} cannot be read: ${describeErrno(error)}; fix its permissions`);
+      if (relDir !== '' && vanished(error)) throw new LayerChangedError(shownDir);
+      throw new ConfigError(`${name} layer directory ${shownDir} cannot be read: ${describeErrno(error)}; fix its permissions`);
     }
     for (const entryName of names) {
       if (relDir === '' && isKubeletInternal(entryName)) continue;
       const rel = relDir ? `${relDir}/${entryName}` : entryName;
       const shown = path.join(root, rel);
       const full = path.join(dirReal, entryName);
-      const linkStat = fs.lstatSync(full);
+      let linkStat: fs.Stats;
+      let target: string | undefined;
+      try {
+        linkStat = fs.lstatSync(full);
+        if (linkStat.isSymbolicLink()) target = fs.readlinkSync(full);
+      } catch (error) {
+        if (vanished(error)) throw new LayerChangedError(shown);
+        throw error;
+      }
       let real = full;
       let stat = linkStat;
-      if (linkStat.isSymbolicLink()) {
-        const target = fs.readlinkSync(full);
+      if (target !== undefined) {
         try {
           real = fs.realpathSync(full);
         } catch (error) {
+          // Kubelet's link for a key that left the payload: it removes the link right after the swap.
+          if (generation !== undefined && relDir === '' && target.startsWith('..data/') && vanished(error)) continue;
           const problem = errnoCode(error) === 'ELOOP' ? 'is a symlink loop' : 'is a dangling symlink';
           throw new ConfigError(`${name} layer entry ${shown} ${problem} (-> ${target}); remove it or fix its target`);
         }
@@ -105,7 +143,12 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
             `${name} layer entry ${shown} is a symlink that escapes the layer (-> ${target}, resolves to ${real}); only links inside ${root} are followed: copy the file into the layer instead`,
           );
         }
-        stat = fs.statSync(real);
+        try {
+          stat = fs.statSync(real);
+        } catch (error) {
+          if (vanished(error)) throw new LayerChangedError(shown);
+          throw error;
+        }
       }
       if (stat.isDirectory()) {
         const id = `${stat.dev}:${stat.ino}`;
@@ -117,10 +160,10 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
       } else if (stat.isFile()) {
         entries.push({ rel, kind: 'file', shown, real, mode: stat.mode & 0o7777, stamp: stampOf(real, stat) });
       } else {
-        throw new ConfigError(`${name} layer entry ${shown} is ${kindOf(stat)}; a config layer may hold only regular files and directories`);
+        throw new ConfigError(`${name} layer entry ${shown} is ${kindOf(stat)}; a config layer may hold only regular files and directories: remove it from the layer`);
       }
     }
   };
   walk(rootReal, '', new Set([`${rootStat.dev}:${rootStat.ino}`]));
-  return { name, root, entries };
+  return { name, root, entries, generation };
 }

@@ -1,11 +1,11 @@
 // Plan, then apply: both layers are enumerated, validated and merged in memory; nothing is written
 // until the whole plan is known to be good.
 import fs from 'node:fs';
-import { ConfigError } from '../errors.js';
+import { ConfigError, errnoCode } from '../errors.js';
 import { CREDENTIALS_FILE, REFRESH_STATUS_FILE, lockFileFor } from '../credentials/files.js';
 import { TEMP_PREFIX } from '../fs/atomic.js';
 import type { Agent } from '../settings/modes.js';
-import { enumerateLayer, type Layer, type LayerEntry } from './enumerate.js';
+import { enumerateLayer, generationOf, LayerChangedError, type Layer, type LayerEntry } from './enumerate.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { deepMerge } from './merge.js';
 import { ParseError, parseStructured, serializeStructured, structuredKind } from './parse.js';
@@ -55,6 +55,7 @@ function readSource(entry: LayerEntry): Buffer {
   try {
     return fs.readFileSync(entry.real);
   } catch (error) {
+    if (errnoCode(error) === 'ENOENT') throw new LayerChangedError(entry.shown);
     throw new ConfigError(`cannot read ${entry.shown}: ${(error as Error).message.split(',')[0]}`);
   }
 }
@@ -122,5 +123,12 @@ export function planLayers(sources: LayerSources): Plan {
     if ((b ?? a)!.kind === 'dir') dirs.push({ rel, mode: ((b ?? a)!.mode & 0o777) | 0o700 });
     else files.push(planFile(rel, a, b));
   }
-  return { files, dirs, present: layers.filter((layer): layer is Layer => layer !== undefined).map((layer) => layer.root) };
+  const present = layers.filter((layer): layer is Layer => layer !== undefined);
+  // One version of a ConfigMap: a swap during the reading may have mixed two, so it is read again.
+  for (const layer of present) {
+    if (layer.generation !== undefined && generationOf(layer.root) !== layer.generation) {
+      throw new LayerChangedError(`${layer.root}/..data`);
+    }
+  }
+  return { files, dirs, present: present.map((layer) => layer.root) };
 }

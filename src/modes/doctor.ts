@@ -46,7 +46,7 @@ export function renderTable(report: DoctorReport): string {
 
 export async function run({ settings, args, io }: ModeContext): Promise<number> {
   const unknown = args.find((arg) => arg !== '--json');
-  if (unknown !== undefined) throw new ConfigError(`doctor accepts only --json (got ${JSON.stringify(unknown)})`);
+  if (unknown !== undefined) throw new ConfigError(`doctor accepts only --json (got ${JSON.stringify(unknown)}); run doctor for a table, or doctor --json for one JSON object`);
   const { uid, probes } = await runDoctor(settings);
   const failed = probes.filter((probe) => probe.result === 'fail' && probe.severity === 'hard').map((probe) => probe.name);
   const warnings = probes.filter((probe) => probe.result === 'fail' && probe.severity === 'advisory').map((probe) => probe.name);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { BootError } from '../errors.js';
 import { prepareSlot } from '../boot/prepare.js';
-import { commandFor, resolveExecutable } from '../supervise/command.js';
+import { commandFor, precheckExecutable, resolveExecutable } from '../supervise/command.js';
 import { childEnvironment } from '../supervise/environment.js';
 import { supervise, type Service } from '../supervise/supervisor.js';
 import { refreshBeforeChild, refreshService } from '../refresh/service.js';
@@ -13,14 +13,15 @@ export async function run({ settings, args, log }: ModeContext): Promise<number>
   if (process.pid === 1) {
     log.warn('running as PID 1: orphaned processes are not reaped; put tini in front (ENTRYPOINT ["tini", "--", "agent-entrypoint"])');
   }
-  const slot = await prepareSlot(settings, log, { layers: true, seed: true });
   const cwd = settings.paths.workspace;
+  const [command, ...rest] = commandFor(settings.agent, args);
+  precheckExecutable(command, settings.searchPath, cwd, settings.paths.configDir);
+  const slot = await prepareSlot(settings, log, { layers: true, seed: true });
   try {
     fs.accessSync(cwd, fs.constants.X_OK);
   } catch {
     throw new BootError(`AGENT_WORKSPACE ${cwd} cannot be entered by uid ${slot.uid}; fix its ownership or mode (the agent runs there)`);
   }
-  const [command, ...rest] = commandFor(settings.agent, args);
   const file = resolveExecutable(command, settings.searchPath, cwd);
   // One token check before the child starts (bounded, never blocking the start), then the
   // background services for as long as the child runs.

@@ -286,7 +286,7 @@ export interface LoadOptions {
  * Secret values are registered for redaction and never copied into messages.
  */
 export function loadSettings(env: Record<string, string | undefined>, options: LoadOptions = {}): Settings {
-  for (const name of SECRET_VARIABLES) registerSecret(env[name]);
+  for (const name of SECRET_VARIABLES) registerSecret(env[name], { permanent: true });
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const issues = parsed.error.issues.filter((issue) => !(options.mode && issue.path[0] === 'AGENT_MODE'));

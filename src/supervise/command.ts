@@ -27,14 +27,31 @@ function executableState(file: string): 'ok' | 'missing' | 'not-executable' {
   }
 }
 
+/** Where a PATH search looks for `command`, in order. */
+function candidatesFor(command: string, searchPath: string, cwd: string): string[] {
+  return command.includes('/') ? [path.resolve(cwd, command)] : searchPath.split(':').map((dir) => path.resolve(cwd, dir || '.', command));
+}
+
+function isInside(dir: string, candidate: string): boolean {
+  return candidate.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+}
+
+/**
+ * The same lookup before the boot, so that a command nobody can find or execute is refused (127,
+ * 126) before anything is touched. Skipped when a candidate lies in the config dir, where the
+ * layers may still put it; the lookup after the privilege drop decides for the agent either way.
+ */
+export function precheckExecutable(command: string, searchPath: string, cwd: string, configDir: string): void {
+  if (candidatesFor(command, searchPath, cwd).some((candidate) => isInside(configDir, candidate))) return;
+  resolveExecutable(command, searchPath, cwd);
+}
+
 /**
  * Finds the executable for `command` as the current user would (PATH search unless it has a "/").
  * Throws ExitError 127 when nothing is found, 126 when only non-executable files are.
  */
 export function resolveExecutable(command: string, searchPath: string, cwd: string): string {
-  const candidates = command.includes('/')
-    ? [path.resolve(cwd, command)]
-    : searchPath.split(':').map((dir) => path.resolve(cwd, dir || '.', command));
+  const candidates = candidatesFor(command, searchPath, cwd);
   let blocked: string | undefined;
   for (const candidate of candidates) {
     const state = executableState(candidate);
@@ -42,7 +59,9 @@ export function resolveExecutable(command: string, searchPath: string, cwd: stri
     if (state === 'not-executable') blocked ??= candidate;
   }
   if (blocked !== undefined) {
-    throw new ExitError(EXIT.notExecutable, `${command}: ${blocked} is not executable by uid ${process.getuid?.()}; fix its mode (chmod +x) or ownership`);
+    const uid = process.getuid?.();
+    const who = uid === 0 ? 'by anyone' : `by uid ${uid}`;
+    throw new ExitError(EXIT.notExecutable, `${command}: ${blocked} is not executable ${who}; fix its mode (chmod +x) or ownership`);
   }
   const where = command.includes('/') ? 'no such file' : `not found in PATH (${searchPath})`;
   throw new ExitError(EXIT.notFound, `${command}: command ${where}; check the image installs it or pass the full path`);

@@ -1,7 +1,8 @@
 // Runs one child with inherited stdio and stays with it: forwards signals, escalates a stop to
 // SIGKILL after the grace period, runs background services (token refresh, config reload) for as
 // long as the child lives, and returns the child's exit code (128+n when killed by signal n).
-// Nothing it starts outlives the child: timers, listeners and services end before it returns.
+// Nothing it starts outlives the child: timers and services end before it returns; the signal
+// handlers stay, inert, so that a late signal cannot change the exit code.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -83,7 +84,12 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
     signalChild('SIGKILL');
   };
 
+  let childExited = false;
   const relay = (signal: NodeJS.Signals) => {
+    if (childExited) {
+      log.debug({ signal }, 'the child has exited; signal not forwarded');
+      return;
+    }
     (signal === 'SIGWINCH' ? log.debug : log.info).call(log, { signal }, 'forwarding signal to the child');
     signalChild(signal);
     if (STOP_SIGNALS.has(signal) && stopping === undefined) {
@@ -101,7 +107,10 @@ export async function supervise(options: SuperviseOptions): Promise<number> {
   if (child.pid !== undefined) log.info({ childPid: child.pid, command: options.argv0 }, 'child started');
 
   const outcome = await exited;
-  for (const signal of FORWARDED_SIGNALS) process.off(signal, relay);
+  // The handlers stay installed until this process exits (they do not keep it alive): without
+  // one, a TERM arriving while the services stop would end this process by the default action,
+  // and 143 would replace the child's exit code.
+  childExited = true;
   lifetime.abort();
   await Promise.all(services);
 

@@ -1,6 +1,7 @@
 // Runs the built single-file bundle as a real process and collects what it printed.
 import { execa, type Options, type ResultPromise } from 'execa';
 import path from 'node:path';
+import { bundleTmpDir, hygiene } from './hygiene.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const BUNDLE = path.join(ROOT, 'dist/agent-entrypoint.cjs');
@@ -44,16 +45,20 @@ export interface BundleOptions {
   wrap?: string[];
 }
 
-/** The base environment for the bundle: PATH only; tests add the rest explicitly. */
+/**
+ * The base environment for the bundle: PATH, and a TMPDIR of its own whose content the secret
+ * hygiene scan reads (test/helpers/hygiene.ts); tests add the rest explicitly.
+ */
 export function baseEnv(): Record<string, string> {
-  return { PATH: `${path.dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
+  return { PATH: `${path.dirname(NODE)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`, TMPDIR: bundleTmpDir() };
 }
 
 /** Starts the bundle without waiting (for signal tests). */
 export function startBundle(args: readonly string[], options: BundleOptions = {}): ResultPromise<Options & { reject: false }> {
   const [file, ...prefix] = [...(options.wrap ?? []), NODE];
-  return execa(file!, [...prefix, BUNDLE, ...args], {
-    env: { ...baseEnv(), ...options.env },
+  const env = { ...baseEnv(), ...options.env };
+  const proc = execa(file!, [...prefix, BUNDLE, ...args], {
+    env,
     extendEnv: false,
     cwd: options.cwd ?? ROOT,
     reject: false,
@@ -62,6 +67,16 @@ export function startBundle(args: readonly string[], options: BundleOptions = {}
     stdin: options.input === undefined ? 'ignore' : 'pipe',
     cleanup: true,
   }) as ResultPromise<Options & { reject: false }>;
+  // Secret hygiene: what the run was given, what its children get, and what it prints.
+  hygiene.noteEnvironment(env);
+  const stop = proc.pid === undefined ? () => undefined : hygiene.watchChildren(proc.pid, env, BUNDLE);
+  void proc.then((result) => {
+    stop();
+    const label = `agent-entrypoint ${args.slice(0, 2).join(' ')}`;
+    hygiene.scanOutput(`stdout of ${label}`, String(result.stdout ?? ''));
+    hygiene.scanOutput(`stderr of ${label}`, String(result.stderr ?? ''));
+  });
+  return proc;
 }
 
 export async function runBundle(args: readonly string[], options: BundleOptions = {}): Promise<BundleResult> {

@@ -8,6 +8,17 @@ import { randomBytes } from 'node:crypto';
 
 export type Payload = Record<string, string | Buffer>;
 
+let payloadWritten: ((file: string, content: string | Buffer) => void) | undefined;
+
+/**
+ * Calls `listener` with every payload file written (test/setup.ts hands them to the secret
+ * hygiene scan as test input). A hook rather than an import, so that this file stays loadable on
+ * its own (the benchmarks import it).
+ */
+export function onPayloadWritten(listener: (file: string, content: string | Buffer) => void): void {
+  payloadWritten = listener;
+}
+
 function timestampDirName(): string {
   const now = new Date();
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -19,8 +30,11 @@ function topLevel(key: string): string {
   return key.split('/')[0]!;
 }
 
-/** Applies one ConfigMap update to `dir` (created when missing), as kubelet does. */
-export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): void {
+/**
+ * Applies one ConfigMap update to `dir` (created when missing), as kubelet does. `keepOld` stops
+ * before the last step (the old payload is removed): the state a reader can meet in between.
+ */
+export function writeConfigMap(dir: string, payload: Payload, mode = 0o644, options: { keepOld?: boolean } = {}): void {
   fs.mkdirSync(dir, { recursive: true });
   const dataLink = path.join(dir, '..data');
   let oldTsDir: string | undefined;
@@ -41,6 +55,7 @@ export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): voi
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
     fs.writeFileSync(file, content, { mode });
     fs.chmodSync(file, mode);
+    payloadWritten?.(file, content);
   }
   // (8)-(9) swap ..data atomically
   const tmpLink = path.join(dir, '..data_tmp');
@@ -55,5 +70,5 @@ export function writeConfigMap(dir: string, payload: Payload, mode = 0o644): voi
   // (11) links of names that left the payload
   for (const name of oldTop) if (!newTop.has(name)) fs.rmSync(path.join(dir, name), { force: true });
   // (12) the old payload
-  if (oldTsDir) fs.rmSync(path.join(dir, oldTsDir), { recursive: true, force: true });
+  if (oldTsDir && !options.keepOld) fs.rmSync(path.join(dir, oldTsDir), { recursive: true, force: true });
 }

@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { jwtPayloads, SECRET_MARKER } from '../fixtures/credentials.mjs';
 import { baseEnv, FIXTURES, runBundle, type BundleOptions, type BundleResult } from './bundle.js';
 import { makeSlot, type Slot } from './slot.js';
+import { hygiene } from './hygiene.js';
 import { tempDir } from './tree.js';
 
 export const AGENT_UID = 10001;
@@ -51,7 +52,9 @@ export interface WriteOptions {
 export function writeCredentials(slot: Slot, agent: Agent, content: string | Record<string, unknown>, options: WriteOptions = {}): string {
   const file = path.join(slot.configDir, options.rel ?? CREDENTIALS[agent]);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  const text = typeof content === 'string' ? content : JSON.stringify(content, null, 2);
+  fs.writeFileSync(file, text);
+  hygiene.noteInput(file, text);
   fs.chmodSync(file, options.mode ?? 0o600);
   const owner = options.owner ?? AGENT_UID;
   fs.chownSync(file, owner, owner);

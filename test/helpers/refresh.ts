@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { runBundle, type BundleOptions, type BundleResult } from './bundle.js';
+import { hygiene } from './hygiene.js';
 import { makeSlot, type Slot } from './slot.js';
 import type { ProviderName, TokenServer } from './token-server.js';
 
@@ -29,6 +30,7 @@ export function urlVariable(agent: ProviderName): string {
 export function writeCredentials(file: string, content: unknown): string {
   const text = typeof content === 'string' ? content : `${JSON.stringify(content, null, 2)}\n`;
   fs.writeFileSync(file, text, { mode: 0o600 });
+  hygiene.noteInput(file, text);
   fs.chmodSync(file, 0o600);
   fs.chownSync(file, AGENT_UID, AGENT_GID);
   return text;

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { hygiene } from './hygiene.js';
 
 export type ProviderName = 'codex' | 'claude';
 
@@ -134,6 +135,7 @@ export class TokenServer {
     const token = provider === 'codex' ? `rt_${random()}` : `sk-ant-ort01-${random()}`;
     this.live.add(token);
     this.minted.add(token);
+    hygiene.noteSecrets([token]);
     return token;
   }
 
@@ -145,6 +147,7 @@ export class TokenServer {
       access_token: mintJwt({ ...claims, scp: ['openid', 'profile', 'email', 'offline_access'] }),
     };
     this.minted.add(tokens.id_token).add(tokens.access_token);
+    hygiene.noteSecrets([tokens.id_token, tokens.access_token]);
     return tokens;
   }
 
@@ -152,6 +155,7 @@ export class TokenServer {
   mintOpaque(): string {
     const token = `sk-ant-oat01-${random()}`;
     this.minted.add(token);
+    hygiene.noteSecrets([token]);
     return token;
   }
 

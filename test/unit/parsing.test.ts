@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deepMerge } from '../../src/layers/merge.js';
 import { ParseError, parseJsonText, parseTomlText } from '../../src/layers/parse.js';
 import { jsonErrorOffset } from '../../src/util/json-position.js';
-import { registerSecret, scrub, scrubFields } from '../../src/log/secrets.js';
+import { heldSecrets, registerSecret, scrub, scrubFields } from '../../src/log/secrets.js';
 
 describe('deepMerge', () => {
   it('merges tables recursively; scalars and arrays from the upper layer replace', () => {
@@ -60,6 +60,19 @@ describe('secret scrubbing', () => {
   it('masks registered values and every long string inside a registered JSON value', () => {
     registerSecret(JSON.stringify({ tokens: { refresh_token: 'rt-AAAAAAAAAAAAAAAAAAAAAAAA' } }));
     expect(scrub('x rt-AAAAAAAAAAAAAAAAAAAAAAAA y')).toBe('x [redacted] y');
+  });
+  it('holds a bounded number of secrets however many tokens pass through; recent ones and the environment stay masked', () => {
+    registerSecret('sk-environment-key-0123456789abcdef', { permanent: true });
+    const token = (i: number) => `rt_rotated_${String(i).padStart(8, '0')}_abcdefghijklmnop`;
+    // A year of refreshes every few hours is a few thousand tokens; a supervisor must not keep them all.
+    for (let i = 0; i < 20_000; i++) registerSecret(token(i));
+    expect(heldSecrets()).toBeLessThanOrEqual(600);
+    expect(scrub(`a ${token(19_999)} b ${token(19_800)}`)).toBe('a [redacted] b [redacted]');
+    expect(scrub('key sk-environment-key-0123456789abcdef')).toBe('key [redacted]');
+    // A token in use is registered again at every check, so it never ages out.
+    registerSecret(token(42));
+    for (let i = 20_000; i < 20_300; i++) registerSecret(token(i));
+    expect(scrub(token(42))).toBe('[redacted]');
   });
   it('replaces secret keys at any depth', () => {
     expect(scrubFields({ a: { tokens: { x: 1 } }, list: [{ accessToken: 'v' }], Authorization: 'Bearer x', ok: 1 })).toEqual({
