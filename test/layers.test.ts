@@ -138,6 +138,23 @@ describe('config layers', () => {
     expect(Object.keys(snapshot(slot.configDir)).sort()).toEqual(['.agent-entrypoint-manifest.json', 'AGENTS.md', 'prompts', 'prompts/mine.md']);
   });
 
+  for (const [how, path_] of [
+    ['with one syncfs (coreutils sync -f)', undefined],
+    ['file by file when sync cannot be run', 'no-sync-here'],
+  ] as const) {
+    it(`applies a large overlay (200 files) ${how}`, async () => {
+      const slot = makeSlot();
+      const files = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`d${i % 7}/f${i}.txt`, `content ${i}\n`]));
+      writeTree(slot.overlay, files);
+      // Without sync on PATH the boot still works: the command is given by its full path.
+      const env = path_ ? { ...slot.env, PATH: path.join(slot.root, path_) } : slot.env;
+      const result = await runBundle(['/bin/true'], { env });
+      expect(result.exitCode, result.stderr).toBe(0);
+      for (const [rel, content] of Object.entries(files)) expect(read(slot, rel)).toBe(content);
+      expect(result.logs.find((line) => line.step === 'layers')).toMatchObject({ unchanged: 0 });
+    });
+  }
+
   it('boots with neither layer present', async () => {
     const slot = makeSlot();
     const result = await boot(slot);
