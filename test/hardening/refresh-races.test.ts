@@ -1,23 +1,16 @@
 // Many rounds of refreshers racing on one file (three at once, as a sidecar, the supervisor and
 // an operator's `refresh --once` could): each round exactly one redemption, no failure, and the
 // file ends with the server's live token.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJson, refreshOnce, refreshSlot, strays, writeCredentials } from '../helpers/refresh.js';
-import { removeTempDirs } from '../helpers/tree.js';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { useTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 const ROUNDS = 60;
 const RACERS = 3;
 const HOUR = 3_600_000;
 
 let server: TokenServer;
-beforeAll(async () => {
-  server = await startTokenServer();
-});
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
+useTokenServer((started) => (server = started));
 
 describe(`${RACERS} refreshers at once, ${ROUNDS} rounds`, () => {
   for (const agent of ['codex', 'claude'] as const) {

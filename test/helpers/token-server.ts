@@ -4,6 +4,8 @@
 // faults (a status, an error code, a slow, non-JSON, wrongly shaped or huge answer) and hooks that
 // run while a request is being handled (a simulated CLI rewriting the file, a crash trigger).
 // Tokens are minted here: JWTs with a real `exp`, opaque refresh tokens, all random.
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { removeTempDirs } from './tree.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -289,4 +291,24 @@ export class TokenServer {
 
 export async function startTokenServer(options: ServerOptions = {}): Promise<TokenServer> {
   return new TokenServer(options).start();
+}
+
+/**
+ * One token server for a test file: started before its tests, its faults and hooks (and the
+ * file's temp directories) cleared after each test, closed at the end. `onStart` receives it.
+ */
+export function useTokenServer(onStart: (server: TokenServer) => void, options: ServerOptions = {}): void {
+  let server: TokenServer | undefined;
+  beforeAll(async () => {
+    server = await startTokenServer(options);
+    onStart(server);
+  });
+  afterEach(() => {
+    server?.reset();
+    removeTempDirs();
+  });
+  afterAll(async () => {
+    await server?.close();
+    removeTempDirs();
+  });
 }

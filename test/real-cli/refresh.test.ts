@@ -4,11 +4,10 @@
 // REAL_CODEX is the absolute path of the pinned codex binary (set by `npm run test:real-cli`).
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NODE } from '../helpers/bundle.js';
 import { AGENT_GID, AGENT_UID, readJson, refreshOnce, refreshSlot, type RefreshSlot } from '../helpers/refresh.js';
-import { removeTempDirs } from '../helpers/tree.js';
-import { startTokenServer, type CodexAuth, type TokenServer } from '../helpers/token-server.js';
+import { useTokenServer, type CodexAuth, type TokenServer } from '../helpers/token-server.js';
 
 const REAL_CODEX = process.env.REAL_CODEX;
 if (!REAL_CODEX || !path.isAbsolute(REAL_CODEX)) {
@@ -16,13 +15,7 @@ if (!REAL_CODEX || !path.isAbsolute(REAL_CODEX)) {
 }
 
 let server: TokenServer;
-beforeAll(async () => {
-  server = await startTokenServer();
-});
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
+useTokenServer((started) => (server = started));
 
 /** `codex login status` as the agent, with no network, against the slot's CODEX_HOME. */
 async function loginStatus(slot: RefreshSlot) {

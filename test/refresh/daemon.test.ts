@@ -3,22 +3,15 @@
 // and then checked at the normal interval; it stops cleanly and never leaks a token to a child.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FIXTURES, NODE, parseStderr, runBundle, startBundle } from '../helpers/bundle.js';
 import { until, waitForOutput } from '../helpers/process.js';
-import { removeTempDirs, tempDir } from '../helpers/tree.js';
-import { startTokenServer, type Fault, type TokenServer } from '../helpers/token-server.js';
+import { tempDir } from '../helpers/tree.js';
+import { useTokenServer, type Fault, type TokenServer } from '../helpers/token-server.js';
 import { expectNoSecrets, readJson, refreshSlot, strays } from '../helpers/refresh.js';
 
 let server: TokenServer;
-beforeAll(async () => {
-  server = await startTokenServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.reset();
-  removeTempDirs();
-});
+useTokenServer((started) => (server = started));
 
 const HOUR = 3_600_000;
 const FAST = { AGENT_REFRESH_BACKOFF: '100ms', AGENT_REFRESH_BACKOFF_MAX: '400ms', AGENT_REFRESH_INTERVAL: '1h', LOG_LEVEL: 'debug' };

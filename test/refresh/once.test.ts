@@ -2,9 +2,8 @@
 // status-file outcome, what is rewritten and what is kept, and that failures change nothing.
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { removeTempDirs } from '../helpers/tree.js';
-import { startTokenServer, type Fault, type TokenServer } from '../helpers/token-server.js';
+import { describe, expect, it } from 'vitest';
+import { useTokenServer, type Fault, type TokenServer } from '../helpers/token-server.js';
 import {
   AGENT_UID,
   expectNoSecrets,
@@ -19,14 +18,7 @@ import {
 } from '../helpers/refresh.js';
 
 let server: TokenServer;
-beforeAll(async () => {
-  server = await startTokenServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.reset();
-  removeTempDirs();
-});
+useTokenServer((started) => (server = started));
 
 const HOUR = 3_600_000;
 const ISO_Z = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;

@@ -3,23 +3,15 @@
 import fs from 'node:fs';
 import { lockFileFor } from '../../src/credentials/files.js';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hostIdentity, processStart } from '../../src/refresh/lock.js';
 import { startBundle } from '../helpers/bundle.js';
 import { until } from '../helpers/process.js';
-import { removeTempDirs } from '../helpers/tree.js';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { useTokenServer, type TokenServer } from '../helpers/token-server.js';
 import { AGENT_GID, AGENT_UID, readJson, refreshOnce, refreshSlot, strays, writeCredentials } from '../helpers/refresh.js';
 
 let server: TokenServer;
-beforeAll(async () => {
-  server = await startTokenServer();
-});
-afterAll(() => server.close());
-afterEach(() => {
-  server.reset();
-  removeTempDirs();
-});
+useTokenServer((started) => (server = started));
 
 const HOUR = 3_600_000;
 const ROUNDS = 12;
