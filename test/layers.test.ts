@@ -269,3 +269,42 @@ describe('fatal layer problems leave the config dir exactly as it was', () => {
     expect(fs.readdirSync(elsewhere)).toEqual([]);
   });
 });
+
+describe('the manifest is agent-writable: a root boot never acts on a forged entry', () => {
+  it('leaves host files alone whatever the agent writes into the manifest or plants as a symlink', async () => {
+    const slot = makeSlot();
+    writeTree(slot.overlay, { 'sub/x.md': 'x\n' });
+    expect((await boot(slot)).exitCode).toBe(0);
+
+    // Outside the config dir: a root-owned file, another one behind a symlink, an empty directory.
+    const victims = path.join(slot.root, 'victims');
+    writeTree(victims, { victim: 'root only\n', victim2: 'root only\n' }, 0o600);
+    fs.mkdirSync(path.join(victims, 'emptydir'));
+    // As the agent would: replace its own directory with a symlink, and forge matching records.
+    fs.rmSync(path.join(slot.configDir, 'sub'), { recursive: true });
+    fs.symlinkSync(victims, path.join(slot.configDir, 'sub'));
+    const stamp = (file: string) => {
+      const stat = fs.lstatSync(file);
+      return { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, uid: stat.uid, mode: stat.mode & 0o7777, sources: [] };
+    };
+    const manifestFile = path.join(slot.configDir, '.agent-entrypoint-manifest.json');
+    const climb = path.relative(slot.configDir, victims);
+    fs.writeFileSync(
+      manifestFile,
+      JSON.stringify({
+        version: 1,
+        files: { [`${climb}/victim`]: stamp(path.join(victims, 'victim')), 'sub/victim2': stamp(path.join(victims, 'victim2')) },
+        dirs: [`${climb}/emptydir`, 'sub/emptydir'],
+      }),
+    );
+    fs.rmSync(path.join(slot.overlay, 'sub'), { recursive: true });
+
+    const result = await boot(slot);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(fs.readFileSync(path.join(victims, 'victim'), 'utf8')).toBe('root only\n');
+    expect(fs.readFileSync(path.join(victims, 'victim2'), 'utf8')).toBe('root only\n');
+    expect(fs.existsSync(path.join(victims, 'emptydir'))).toBe(true);
+    expect(result.stderr).toContain('not plain relative paths');
+  });
+});
+

@@ -47,6 +47,25 @@ function lstatOrUndefined(file: string): fs.Stats | undefined {
   }
 }
 
+/** True when `configDir/rel` and every directory on the way to it are real directories, no symlink. */
+function isRealDirInside(configDir: string, rel: string): boolean {
+  let dir = configDir;
+  for (const segment of rel.split('/')) {
+    dir = path.join(dir, segment);
+    if (!fs.lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
+  }
+  return true;
+}
+
+/**
+ * `configDir/rel` when every directory on the way is a real directory (not a symlink the agent
+ * could plant to point a root process elsewhere); undefined otherwise.
+ */
+function insideConfigDir(configDir: string, rel: string): string | undefined {
+  const parent = path.posix.dirname(rel);
+  return parent === '.' || isRealDirInside(configDir, parent) ? path.join(configDir, rel) : undefined;
+}
+
 /**
  * Refuses, before anything is written, destinations that would need a directory replaced or a
  * symlink followed. Returns what each planned file's destination is now, and the planned
@@ -198,7 +217,10 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     }
     // Our old temp files go wherever they were left: in planned directories, and in those the
     // layers created and no longer provide (else a killed run's leftovers would keep them forever).
-    const swept = new Set([configDir, ...[...plan.dirs.map((dir) => dir.rel), ...previous.dirs].map((rel) => path.join(configDir, rel))]);
+    const swept = new Set([configDir]);
+    for (const rel of [...plan.dirs.map((dir) => dir.rel), ...previous.dirs]) {
+      if (isRealDirInside(configDir, rel)) swept.add(path.join(configDir, rel));
+    }
     for (const dir of swept) removeStaleTemps(dir, options.now);
 
     // Decide what changed and stage it (temp files next to their destinations), then commit all
@@ -241,15 +263,17 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
       }
     }
 
-    // Remove what the layers no longer provide, when it is still exactly what we wrote.
+    // Remove what the layers no longer provide, when it is still exactly what we wrote: the same
+    // file (inode, size, times), owned by whoever we write as, reached without a symlink.
     const planned = new Set(plan.files.map((file) => file.rel));
     const touchedDirs = new Set<string>();
+    const writer = owner?.uid ?? process.getuid?.();
     for (const [rel, record] of Object.entries(previous.files)) {
       if (planned.has(rel)) continue;
-      const dest = path.join(configDir, rel);
-      const stat = lstatOrUndefined(dest);
-      if (!stat) continue;
-      if (isStillOurs(record, stat)) {
+      const dest = insideConfigDir(configDir, rel);
+      const stat = dest === undefined ? undefined : lstatOrUndefined(dest);
+      if (dest === undefined || !stat) continue;
+      if (isStillOurs(record, stat) && stat.uid === writer) {
         fs.rmSync(dest);
         touchedDirs.add(path.dirname(dest));
         result.removed.push(rel);
@@ -260,7 +284,8 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
     const plannedDirs = new Set(plan.dirs.map((dir) => dir.rel));
     for (const rel of [...previous.dirs].sort().reverse()) {
       if (plannedDirs.has(rel)) continue;
-      const dest = path.join(configDir, rel);
+      const dest = insideConfigDir(configDir, rel);
+      if (dest === undefined) continue; // reached through a symlink: not ours to remove, forgotten
       try {
         fs.rmdirSync(dest);
       } catch (error) {

@@ -50,10 +50,33 @@ export function readManifest(configDir: string): ManifestRead {
     if (value.version !== VERSION || typeof value.files !== 'object' || value.files === null || !Array.isArray(value.dirs)) {
       return { manifest: emptyManifest(), problem: `${file} has an unknown format; it will be rebuilt` };
     }
-    return { manifest: value as Manifest };
+    return keepPlainEntries(value as Manifest, file);
   } catch {
     return { manifest: emptyManifest(), problem: `${file} is not valid JSON; it will be rebuilt` };
   }
+}
+
+/**
+ * A path the layers could have written: relative, '/'-separated, without '.', '..' or empty
+ * segments. The manifest lives in a directory the agent can write, so a root boot must not take a
+ * forged entry such as `../../etc/passwd` as one of its own files.
+ */
+export function isPlainRelativePath(rel: unknown): rel is string {
+  return (
+    typeof rel === 'string' &&
+    rel !== '' &&
+    !rel.includes('\0') &&
+    rel.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
+  );
+}
+
+/** Drops (and reports) entries that are not plain relative paths. */
+function keepPlainEntries(manifest: Manifest, file: string): ManifestRead {
+  const files = Object.entries(manifest.files).filter(([rel, record]) => isPlainRelativePath(rel) && typeof record === 'object' && record !== null);
+  const dirs = manifest.dirs.filter(isPlainRelativePath);
+  const dropped = Object.keys(manifest.files).length - files.length + manifest.dirs.length - dirs.length;
+  const kept: Manifest = { version: VERSION, files: Object.fromEntries(files), dirs };
+  return dropped === 0 ? { manifest: kept } : { manifest: kept, problem: `${file} held ${dropped} entries that are not plain relative paths; they were ignored` };
 }
 
 export function writeManifest(configDir: string, manifest: Manifest, owner: Owner | undefined): void {
