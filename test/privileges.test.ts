@@ -123,3 +123,25 @@ describe('privilege drop', () => {
     expect(result.stderr).not.toContain('is not writable');
   });
 });
+
+describe('a symlink the agent plants anywhere on a path root creates is not followed', () => {
+  it('refuses a nested AGENT_CONFIG_DIR whose parent the agent replaced with a link', async () => {
+    const slot = makeSlot();
+    const configDir = path.join(slot.home, '.config', 'codex');
+    const env = { ...slot.env, AGENT_CONFIG_DIR: configDir };
+    expect((await runBundle(['true'], { env })).exitCode).toBe(0);
+    // As the agent, in its own home: .config becomes a link to a root-only directory.
+    const rootOnly = tempDir();
+    fs.chmodSync(rootOnly, 0o700);
+    fs.rmSync(path.join(slot.home, '.config'), { recursive: true });
+    fs.symlinkSync(rootOnly, path.join(slot.home, '.config'));
+    fs.lchownSync(path.join(slot.home, '.config'), 10001, 10001);
+    const result = await runBundle(['true'], { env: { ...env, AGENT_FIX_OWNERSHIP: 'false' } });
+    expect(result.exitCode).toBe(78);
+    expect(result.stderr).toContain(`goes through ${path.join(slot.home, '.config')}`);
+    expect(fs.readdirSync(rootOnly)).toEqual([]);
+    expect(fs.statSync(rootOnly)).toMatchObject({ uid: 0, mode: expect.any(Number) });
+    expect(fs.statSync(rootOnly).mode & 0o777).toBe(0o700);
+  });
+});
+

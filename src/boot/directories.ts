@@ -29,15 +29,28 @@ function isForeignMount(dir: string, stat: fs.Stats, owner: Owner): boolean {
 
 export type DirOutcome = 'created' | 'repaired' | 'ok';
 
-/** Refuses a symlink whose parent directory is not root's: only root-controlled links are followed. */
-function checkSymlink(spec: DirSpec): void {
-  const stat = fs.lstatSync(spec.path, { throwIfNoEntry: false });
-  if (!stat?.isSymbolicLink()) return;
-  const parent = fs.statSync(path.dirname(spec.path));
-  if (parent.uid !== 0) {
-    throw new ConfigError(
-      `${spec.variable} ${spec.path} is a symlink inside a directory owned by uid ${parent.uid}; refusing to follow it as root: set ${spec.variable} to the real directory (${safeRealpath(spec.path)})`,
-    );
+/**
+ * Refuses a path that goes through a symlink sitting in a directory not owned by root, at any
+ * depth: the agent owns its home, so it could replace `~/.config` with a link to /etc and have root
+ * create and chown directories there. Links root owns the place of (an operator's) are followed.
+ */
+function checkSymlinks(spec: DirSpec): void {
+  let current = path.parse(spec.path).root;
+  for (const segment of spec.path.split(path.sep).filter(Boolean)) {
+    const next = path.join(current, segment);
+    const stat = fs.lstatSync(next, { throwIfNoEntry: false });
+    if (!stat) return; // the rest is created by root, as real directories
+    if (!stat.isSymbolicLink()) {
+      current = next;
+      continue;
+    }
+    const parent = fs.statSync(current);
+    if (parent.uid !== 0) {
+      throw new ConfigError(
+        `${spec.variable} ${spec.path} goes through ${next}, a symlink inside a directory owned by uid ${parent.uid}; refusing to follow it as root: set ${spec.variable} to the real directory (${safeRealpath(spec.path)})`,
+      );
+    }
+    current = fs.realpathSync(next);
   }
 }
 
@@ -55,7 +68,7 @@ function safeRealpath(file: string): string {
  */
 export function ensureDirectory(spec: DirSpec, owner: Owner | undefined): DirOutcome {
   try {
-    if (owner) checkSymlink(spec);
+    if (owner) checkSymlinks(spec);
     let outcome: DirOutcome = 'ok';
     if (!fs.existsSync(spec.path)) {
       fs.mkdirSync(path.dirname(spec.path), { recursive: true, mode: 0o755 });
