@@ -1,4 +1,5 @@
 // The only module that reads the environment: one zod schema turns it into typed settings.
+import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import { constants as osConstants } from 'node:os';
 import * as z from 'zod/mini';
@@ -82,7 +83,12 @@ const positiveDuration = () =>
     return ms > 0 ? ms : reject(ctx, value, 'must be longer than 0', 'a duration such as 30s or 6h');
   });
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_HOSTS = new Set(['localhost', '[::1]']);
+
+/** True for a loopback host: localhost, [::1], or an IPv4 literal in 127.0.0.0/8 (not a name like 127.evil.example). */
+function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname) || (isIPv4(hostname) && hostname.split('.')[0] === '127');
+}
 
 /** A token endpoint: https, or plain http only on this machine (a refresh token must not cross a network in clear). */
 const tokenUrl = () =>
@@ -93,7 +99,7 @@ const tokenUrl = () =>
     } catch {
       return reject(ctx, value, 'is not a URL', 'an https:// URL (http:// only for 127.0.0.1 or localhost)');
     }
-    const local = url.protocol === 'http:' && (LOOPBACK_HOSTS.has(url.hostname) || url.hostname.startsWith('127.'));
+    const local = url.protocol === 'http:' && isLoopbackHost(url.hostname);
     return url.protocol === 'https:' || local
       ? url.href
       : reject(ctx, value, 'must be an https:// URL', 'an https:// URL (http:// only for 127.0.0.1 or localhost)');
