@@ -47,7 +47,7 @@ function checkSymlinks(spec: DirSpec): void {
     const parent = fs.statSync(current);
     if (parent.uid !== 0) {
       throw new ConfigError(
-        `${spec.variable} ${spec.path} goes through ${next}, a symlink inside a directory owned by uid ${parent.uid}; refusing to follow it as root: set ${spec.variable} to the real directory (${safeRealpath(spec.path)})`,
+        `${spec.variable} ${spec.path} ${next === path.normalize(spec.path) ? 'is' : `goes through ${next},`} a symlink inside a directory owned by uid ${parent.uid}; refusing to follow it as root: set ${spec.variable} to the real directory (${safeRealpath(spec.path)})`,
       );
     }
     current = fs.realpathSync(next);

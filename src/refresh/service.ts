@@ -24,7 +24,8 @@ export async function refreshBeforeChild(settings: Settings, log: Logger): Promi
   const lockWaitMs = Math.min(PRECHECK_LOCK_WAIT_MS, settings.refresh.timeoutMs);
   const { value, stopped } = await withStopDeferred((signal) => checkAndRecord(context, 0, { signal, lockWaitMs }));
   handoff.set(settings, { failures: value.failures, nextAt: value.nextAt });
-  // A stop that arrived during the check ends the process now, before the child starts.
+  // A stop that arrived during the check must keep the child from starting: run mode's boot guard
+  // holds it (and returns 128+n); without a handler, it is delivered again with its default action.
   redeliver(stopped);
 }
 
