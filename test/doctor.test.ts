@@ -148,6 +148,16 @@ describe('doctor: each probe forced to fail, with its evidence', () => {
     expect(String(probe.evidence?.stderr_tail)).toContain('wanted string or table');
   });
 
+  it('cli_accepts_config: a check that crashes (exit 101, or killed) is a failure with its evidence, not a pass', async () => {
+    const slot = healthySlot();
+    const crashed = probes(await doctor(slot, { cli: 'config-check', env: { FIXTURE_LOGIN_STATUS: 'exit-101' } })).cli_accepts_config!;
+    expect(crashed).toMatchObject({ result: 'fail', evidence: { exit_code: 101 } });
+    expect(crashed.detail).toContain('exited with 101 (expected 0 or 1)');
+    expect(String(crashed.evidence?.stderr_tail)).toContain('panicked');
+    const killed = probes(await doctor(slot, { cli: 'config-check', env: { FIXTURE_LOGIN_STATUS: 'kill' } })).cli_accepts_config!;
+    expect(killed).toMatchObject({ result: 'fail', evidence: { signal: 'SIGKILL' } });
+  });
+
   it('cli_runs: --version exits 1, with the end of its stderr', async () => {
     const probe = probes(await doctor(healthySlot(), { cli: 'fail' })).cli_runs!;
     expect(probe).toMatchObject({ result: 'fail', evidence: { exit_code: 1 } });

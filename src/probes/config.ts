@@ -27,6 +27,21 @@ export async function probeCliConfig(settings: Settings, env: Record<string, str
       { operation, exit_code: run.code ?? undefined, stderr_tail: stderrTail, path: `${settings.paths.configDir}/config.toml` },
     );
   }
-  // Exit 0 (logged in) and exit 1 ("Not logged in") both mean the configuration loaded.
+  if (run.signal) {
+    return fail(`${operation} was killed by ${run.signal}, so whether codex accepts its configuration is unknown; run it by hand as the agent to see why`, {
+      operation,
+      signal: run.signal,
+      stderr_tail: stderrTail,
+    });
+  }
+  // Exit 0 (logged in) and exit 1 ("Not logged in") both mean the configuration loaded; any other
+  // code is a failure we cannot read as a verdict on the config.
+  if (run.code !== 0 && run.code !== 1) {
+    return fail(`${operation} exited with ${run.code} (expected 0 or 1), so whether codex accepts its configuration is unknown; run it by hand as the agent to see why`, {
+      operation,
+      exit_code: run.code ?? undefined,
+      stderr_tail: stderrTail,
+    });
+  }
   return pass(`codex loaded its configuration from ${settings.paths.configDir} (login status exited ${run.code})`);
 }
