@@ -33,12 +33,14 @@ const fatalLine: ErrorPresenter = (error, io) => io.stderr(`FATAL: ${error.messa
 
 export async function main(argv: readonly string[], env: Record<string, string | undefined>, io: Io = processIo): Promise<number> {
   const invocation = parseInvocation(argv);
-  const first = invocation.args[0];
-  if (first === '--help' || (invocation.mode !== undefined && first === '-h')) {
+  // Run mode's arguments after the first are the supervised command's own (`bash --help`); the
+  // other modes take flags only, so --help and --version count wherever they stand.
+  const flags = invocation.mode !== undefined && invocation.mode !== 'run' ? invocation.args : invocation.args.slice(0, 1);
+  if (flags.includes('--help') || (invocation.mode !== undefined && flags.includes('-h'))) {
     io.stdout(HELP);
     return EXIT.ok;
   }
-  if (first === '--version') {
+  if (flags.includes('--version')) {
     io.stdout(`agent-entrypoint ${VERSION}\n`);
     return EXIT.ok;
   }
@@ -50,7 +52,7 @@ export async function main(argv: readonly string[], env: Record<string, string |
     });
   } catch (error) {
     if (error instanceof ExitError) {
-      present(error, io, { agent: env.AGENT });
+      present(error, io, { agent: env.AGENT, args: invocation.args });
       return error.exitCode;
     }
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

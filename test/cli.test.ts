@@ -40,6 +40,21 @@ describe('the bundle', () => {
       expect(version.stdout).toMatch(/^agent-entrypoint /);
     });
   }
+
+  it('modes other than run take --help and --version after their own flags; run passes them to the command', async () => {
+    const help = await runBundle(['doctor', '--json', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Usage:');
+    const version = await runBundle(['refresh', '--once', '--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^agent-entrypoint /);
+    // `run sh -c ... --help`: the command's own argument, so the command runs (and no usage is printed).
+    const slot = makeSlot();
+    const passed = await runBundle(['run', 'sh', '-c', 'echo "child got $0"', '--help'], { env: slot.env });
+    expect(passed.exitCode).toBe(0);
+    expect(passed.stdout).toContain('child got --help');
+    expect(passed.stdout).not.toContain('Usage:');
+  });
 });
 
 describe('environment errors exit 78 with one FATAL line naming the variable, before touching anything', () => {

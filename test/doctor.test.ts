@@ -70,6 +70,18 @@ describe('doctor on a healthy slot', () => {
     expect(result.stdout).toContain('every hard probe passed');
   });
 
+  it('78 for a configuration error: with --json, still one JSON object on stdout', async () => {
+    const slot = healthySlot();
+    const result = await doctor(slot, { env: { AGENT_UID: 'abc' } });
+    expect(result.exitCode).toBe(78);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: false, agent: 'codex', exit_code: 78, probes: [] });
+    expect(JSON.parse(result.stdout).error).toContain('AGENT_UID');
+    expect(result.stderr).toMatch(/^FATAL: .*AGENT_UID/);
+    const table = await doctor(slot, { env: { AGENT_UID: 'abc' }, args: [] });
+    expect(table.exitCode).toBe(78);
+    expect(table.stdout).toBe('');
+  });
+
   it('78 for an unknown argument', async () => {
     const result = await doctor(healthySlot(), { args: ['--yaml'] });
     expect(result.exitCode).toBe(78);

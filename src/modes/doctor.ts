@@ -4,7 +4,7 @@
 import { ConfigError, EXIT } from '../errors.js';
 import { runDoctor } from '../probes/doctor.js';
 import type { ProbeEvidence, ProbeResult } from '../probes/types.js';
-import type { ModeContext } from './types.js';
+import type { ErrorPresenter, ModeContext } from './types.js';
 
 export interface DoctorReport {
   ok: boolean;
@@ -43,6 +43,14 @@ export function renderTable(report: DoctorReport): string {
   const advisory = report.warnings.length > 0 ? `; advisory: ${report.warnings.join(', ')}` : '';
   return `${out}\n${verdict}${advisory}\n`;
 }
+
+/** With --json, an error before the probes (78: the environment or the arguments) is still one JSON object. */
+export const presentError: ErrorPresenter = (error, io, { agent, args }) => {
+  if (args.includes('--json')) {
+    io.stdout(`${JSON.stringify({ ok: false, agent: agent ?? null, error: error.message, failed: [], warnings: [], probes: [], exit_code: error.exitCode })}\n`);
+  }
+  io.stderr(`FATAL: ${error.message}\n`);
+};
 
 export async function run({ settings, args, io }: ModeContext): Promise<number> {
   const unknown = args.find((arg) => arg !== '--json');

@@ -17,7 +17,7 @@ export interface ModeContext {
 }
 
 /** What a mode prints when it fails with an expected error (the default is one FATAL line). */
-export type ErrorPresenter = (error: ExitError, io: Io, context: { agent?: string | undefined }) => void;
+export type ErrorPresenter = (error: ExitError, io: Io, context: { agent?: string | undefined; args: readonly string[] }) => void;
 
 export interface ModeModule {
   run: (context: ModeContext) => Promise<number>;
