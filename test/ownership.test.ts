@@ -113,3 +113,36 @@ describe('ownership migration', () => {
     expect(result.logs.some((line) => line.level === 'warn' && String(line.msg).includes('absent'))).toBe(true);
   });
 });
+
+describe('an entry that cannot be chowned (immutable, chattr +i)', () => {
+  const immutable: string[] = [];
+  afterEach(() => {
+    for (const file of immutable.splice(0)) execFileSync('chattr', ['-i', file]);
+  });
+  const freeze = (file: string) => {
+    execFileSync('chattr', ['+i', file]);
+    immutable.push(file);
+  };
+
+  it('in the migrated home: exit 73 (a boot failure, not a configuration error), naming AGENT_HOME and the errno', async () => {
+    const slot = makeSlot();
+    const [first] = oldHome(slot, 5);
+    freeze(first!);
+    const result = await runBundle(['true'], { env: slot.env });
+    expect(result.exitCode, result.stderr).toBe(73);
+    expect(result.stderr).toContain(`cannot migrate ownership of AGENT_HOME ${slot.home} to 10001:10001`);
+    expect(result.stderr).toContain(`EPERM (operation not permitted) at ${first}`);
+    expect(fs.readFileSync(first!, 'utf8')).toBe('file 0');
+  });
+
+  it('in AGENT_HANDOVER_PATHS: exit 73 naming the variable', async () => {
+    const slot = makeSlot();
+    const handover = tempDir();
+    const file = path.join(handover, 'cache.bin');
+    fs.writeFileSync(file, 'cache');
+    freeze(file);
+    const result = await runBundle(['true'], { env: { ...slot.env, AGENT_HANDOVER_PATHS: handover } });
+    expect(result.exitCode, result.stderr).toBe(73);
+    expect(result.stderr).toContain(`cannot hand ${handover} (AGENT_HANDOVER_PATHS) to 10001:10001: EPERM (operation not permitted) at ${file}`);
+  });
+});

@@ -3,7 +3,7 @@
 // long it took. Anything fatal happens before the config dir is written (plan, then apply).
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, describeErrno } from '../errors.js';
+import { BootError, ConfigError, describeErrno } from '../errors.js';
 import type { Owner } from '../fs/atomic.js';
 import { applyPlan, LayerChangedError, type ApplyResult } from '../layers/apply.js';
 import { planLayers, type LayerSources, type Plan } from '../layers/plan.js';
@@ -92,6 +92,12 @@ export async function applyLayers(settings: Settings, owner: Owner | undefined, 
   });
 }
 
+/** ` at <path>` for an errno error that names the entry it failed on. */
+function where(error: unknown): string {
+  const file = (error as NodeJS.ErrnoException | undefined)?.path;
+  return typeof file === 'string' ? ` at ${file}` : '';
+}
+
 function migrateHome(settings: Settings, owner: Owner, log: Logger): void {
   const home = settings.paths.home;
   if (!settings.fixOwnership) {
@@ -106,7 +112,7 @@ function migrateHome(settings: Settings, owner: Owner, log: Logger): void {
       try {
         return chownTree(fs.realpathSync(home), owner, { onlyIfRootMismatched: true });
       } catch (error) {
-        throw new ConfigError(`cannot migrate ownership of AGENT_HOME ${home} to ${owner.uid}:${owner.gid}: ${describeErrno(error)}`, { cause: error });
+        throw new BootError(`cannot migrate ownership of AGENT_HOME ${home} to ${owner.uid}:${owner.gid}: ${describeErrno(error)}${where(error)}; make that entry changeable (immutable flag, read-only mount) or set AGENT_FIX_OWNERSHIP=false`, { cause: error });
       }
     },
     (result) => ({ path: home, walked: result.walked, scanned: result.scanned, changed: result.changed, skippedMounts: result.skippedMounts }),
@@ -126,7 +132,7 @@ function handOver(settings: Settings, owner: Owner, log: Logger): void {
         try {
           return chownTree(fs.realpathSync(target), owner, { onlyIfRootMismatched: false });
         } catch (error) {
-          throw new ConfigError(`cannot hand ${target} (AGENT_HANDOVER_PATHS) to ${owner.uid}:${owner.gid}: ${describeErrno(error)}`, { cause: error });
+          throw new BootError(`cannot hand ${target} (AGENT_HANDOVER_PATHS) to ${owner.uid}:${owner.gid}: ${describeErrno(error)}${where(error)}; make that entry changeable or remove it from AGENT_HANDOVER_PATHS`, { cause: error });
         }
       },
       (result) => ({ path: target, scanned: result.scanned, changed: result.changed }),
