@@ -155,6 +155,22 @@ describe('config layers', () => {
     });
   }
 
+  it('runs sync with PATH alone: the credentials in its own environment are not handed on', async () => {
+    const slot = makeSlot();
+    writeTree(slot.overlay, Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`f${i}.txt`, `${i}\n`])));
+    // A sync on PATH that records the environment it was given (and syncs for real).
+    const bin = path.join(slot.root, 'bin');
+    const record = path.join(slot.root, 'sync-env');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/sh\n/usr/bin/env -0 > ${record}\nexec /bin/sync "$@"\n`, { mode: 0o755 });
+    const secret = 'sk-sync-env-should-not-see-this';
+    const result = await runBundle(['/bin/true'], { env: { ...slot.env, PATH: `${bin}:/usr/bin:/bin`, OPENAI_API_KEY: secret } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const names = fs.readFileSync(record, 'utf8').split('\0').filter(Boolean).map((entry) => entry.split('=')[0]);
+    // sh adds PWD (and may add SHLVL, _); nothing else came from the boot.
+    expect(names.filter((name) => !['PWD', 'SHLVL', '_'].includes(name!))).toEqual(['PATH']);
+  });
+
   it('boots with neither layer present', async () => {
     const slot = makeSlot();
     const result = await boot(slot);

@@ -148,7 +148,8 @@ const SYNCFS_FROM = 64;
  */
 function syncFilesystem(dir: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn('sync', ['-f', dir], { stdio: 'ignore' });
+    // Only PATH: the process environment may hold credentials, and sync needs none of it.
+    const child = spawn('sync', ['-f', dir], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     child.once('error', () => resolve(false));
     child.once('exit', (code) => resolve(code === 0));
   });
