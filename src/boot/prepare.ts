@@ -88,7 +88,7 @@ export async function applyLayers(settings: Settings, owner: Owner | undefined, 
   return settled(async () => {
     const plan = given ?? planLayers(layerSources(settings));
     given = undefined; // a retry plans again
-    return { ...(await applyPlan(plan, { configDir: settings.paths.configDir, owner })), plan };
+    return { ...(await applyPlan(plan, { configDir: settings.paths.configDir, owner, searchPath: settings.searchPath })), plan };
   });
 }
 

@@ -146,21 +146,28 @@ const SYNCFS_FROM = 64;
  * dirty file of the filesystem holding `dir`. Resolves false when it could not run or failed, so
  * the caller falls back to flushing file by file.
  */
-function syncFilesystem(dir: string): Promise<boolean> {
+function syncFilesystem(dir: string, searchPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     // Only PATH: the process environment may hold credentials, and sync needs none of it.
-    const child = spawn('sync', ['-f', dir], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const child = spawn('sync', ['-f', dir], { stdio: 'ignore', env: { PATH: searchPath } });
     child.once('error', () => resolve(false));
     child.once('exit', (code) => resolve(code === 0));
   });
 }
 
+export interface CommitOptions {
+  /** How many files are flushed at once when they are flushed one by one. */
+  concurrency?: number | undefined;
+  /** PATH to find coreutils' sync in; without it, files are always flushed one by one. */
+  searchPath?: string | undefined;
+}
+
 /** Flushes staged files: by filesystem when there are many, else each file, concurrently. */
-async function flushStaged(files: readonly StagedFile[], concurrency: number): Promise<void> {
-  if (files.length >= SYNCFS_FROM) {
+async function flushStaged(files: readonly StagedFile[], { concurrency = 8, searchPath }: CommitOptions): Promise<void> {
+  if (files.length >= SYNCFS_FROM && searchPath !== undefined) {
     const byDevice = new Map<number, string>();
     for (const dir of new Set(files.map((file) => path.dirname(file.temp)))) byDevice.set(fs.statSync(dir).dev, dir);
-    const synced = await Promise.all([...byDevice.values()].map(syncFilesystem));
+    const synced = await Promise.all([...byDevice.values()].map((dir) => syncFilesystem(dir, searchPath)));
     if (synced.every(Boolean)) return;
   }
   let next = 0;
@@ -175,9 +182,9 @@ async function flushStaged(files: readonly StagedFile[], concurrency: number): P
  * of a journal commit per file, and no create waits behind a commit), then renamed into place,
  * then their directories are synced.
  */
-export async function commitStaged(files: readonly StagedFile[], concurrency = 8): Promise<void> {
+export async function commitStaged(files: readonly StagedFile[], options: CommitOptions = {}): Promise<void> {
   try {
-    await flushStaged(files, concurrency);
+    await flushStaged(files, options);
   } catch (error) {
     abandonStaged(files);
     throw error;

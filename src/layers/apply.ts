@@ -26,6 +26,8 @@ export interface ApplyOptions {
   owner: Owner | undefined;
   /** The time temp files' ages are measured against (ms since the epoch; tests move it ahead). */
   now?: number | undefined;
+  /** PATH for the flush helper (coreutils' sync); see commitStaged. */
+  searchPath?: string | undefined;
 }
 
 export interface ApplyResult {
@@ -242,13 +244,14 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         written.set(file.rel, file);
         result.bytesWritten += plannedSize(file);
       }
-      await commitStaged(staged);
+      await commitStaged(staged, { searchPath: options.searchPath });
     } catch (error) {
       abandonStaged(staged);
       throw error;
     }
 
-    // Verify: every planned file is in place, a regular file of the planned size.
+    // Verify: every planned file is in place, a regular file of the planned size; one held in
+    // memory (a merged or parsed config file, small) and written now must hold exactly its bytes.
     for (const file of plan.files) {
       const dest = path.join(configDir, file.rel);
       const stat = lstatOrUndefined(dest);
@@ -256,6 +259,9 @@ export async function applyPlan(plan: Plan, options: ApplyOptions): Promise<Appl
         throw new BootError(
           `verification failed: ${dest} should hold ${plannedSize(file)} bytes from ${file.sources.map((s) => s.shown).join(' + ')} but ${stat ? `holds ${stat.size}` : 'is missing'}`,
         );
+      }
+      if (file.content !== undefined && written.has(file.rel) && !fs.readFileSync(dest).equals(file.content)) {
+        throw new BootError(`verification failed: ${dest} does not hold the bytes merged from ${file.sources.map((s) => s.shown).join(' + ')}; something rewrote it during the apply`);
       }
       if (written.has(file.rel)) {
         next.files[file.rel] = { ...writtenStampOf(stat), sources: stampsOf(file) };
