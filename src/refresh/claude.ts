@@ -5,12 +5,11 @@
 import * as z from 'zod/mini';
 import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, isObject, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { InvalidCredentials, isObject, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Claude Code's public OAuth client id. */
 export const CLAUDE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 
-let docSchema: ReturnType<typeof buildDocSchema> | undefined;
 function buildDocSchema() {
   return z.looseObject({
     claudeAiOauth: z.optional(
@@ -24,7 +23,6 @@ function buildDocSchema() {
   });
 }
 
-let answerSchema: ReturnType<typeof buildAnswerSchema> | undefined;
 function buildAnswerSchema() {
   const token = z.string().check(z.minLength(1));
   return z.looseObject({
@@ -34,8 +32,11 @@ function buildAnswerSchema() {
   });
 }
 
+const docSchema = lazySchema(buildDocSchema);
+const answerSchema = lazySchema(buildAnswerSchema);
+
 function inspect(raw: Doc): Inspection {
-  const parsed = (docSchema ??= buildDocSchema()).safeParse(raw);
+  const parsed = docSchema.get().safeParse(raw);
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.join('.') || 'the document';
     throw new InvalidCredentials(`.credentials.json: ${field} has the wrong type`);
@@ -58,12 +59,9 @@ export const claudeProvider: Provider = {
   inspect,
   tokenUrl: (settings: Settings) => settings.refresh.claudeTokenUrl,
   requestBody: (refreshToken) => ({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLAUDE_CLIENT_ID }),
-  prepare() {
-    answerSchema ??= buildAnswerSchema();
-    answerSchema.safeParse({});
-  },
+  prepare: answerSchema.warm,
   parseAnswer(body) {
-    const parsed = (answerSchema ??= buildAnswerSchema()).safeParse(body);
+    const parsed = answerSchema.get().safeParse(body);
     if (!parsed.success) return undefined;
     const update: Update = { access_token: parsed.data.access_token, expires_in: parsed.data.expires_in };
     if (parsed.data.refresh_token !== undefined) update.refresh_token = parsed.data.refresh_token;

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { registerSecret } from '../log/secrets.js';
 import { isJwtShaped, jwtExpiryMs } from '../util/jwt.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, isObject, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { InvalidCredentials, isObject, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Codex's public OAuth client id (the CLI's own). */
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -13,7 +13,6 @@ export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
 const optionalString = () => z.optional(z.nullable(z.string()));
 
 // Only the fields the refresher reads are checked; every other field passes through untouched.
-let docSchema: ReturnType<typeof buildDocSchema> | undefined;
 function buildDocSchema() {
   return z.looseObject({
     auth_mode: optionalString(),
@@ -23,7 +22,6 @@ function buildDocSchema() {
   });
 }
 
-let answerSchema: ReturnType<typeof buildAnswerSchema> | undefined;
 function buildAnswerSchema() {
   const token = z.string().check(z.minLength(1));
   // The CLI refuses to load a file whose id_token is not a JWT: never write one.
@@ -39,8 +37,11 @@ function parseTime(value: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+const docSchema = lazySchema(buildDocSchema);
+const answerSchema = lazySchema(buildAnswerSchema);
+
 function inspect(raw: Doc): Inspection {
-  const parsed = (docSchema ??= buildDocSchema()).safeParse(raw);
+  const parsed = docSchema.get().safeParse(raw);
   if (!parsed.success) {
     const field = parsed.error.issues[0]?.path.join('.') || 'the document';
     throw new InvalidCredentials(`auth.json: ${field} has the wrong type`);
@@ -71,12 +72,9 @@ export const codexProvider: Provider = {
   inspect,
   tokenUrl: (settings: Settings) => settings.refresh.codexTokenUrl,
   requestBody: (refreshToken) => ({ client_id: CODEX_CLIENT_ID, grant_type: 'refresh_token', refresh_token: refreshToken }),
-  prepare() {
-    answerSchema ??= buildAnswerSchema();
-    answerSchema.safeParse({});
-  },
+  prepare: answerSchema.warm,
   parseAnswer(body) {
-    const parsed = (answerSchema ??= buildAnswerSchema()).safeParse(body);
+    const parsed = answerSchema.get().safeParse(body);
     if (!parsed.success) return undefined;
     const update: Update = {};
     for (const field of TOKEN_FIELDS) {

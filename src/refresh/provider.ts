@@ -57,3 +57,13 @@ export function isObject(value: unknown): value is Doc {
 export function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
+
+/**
+ * A schema built on first use (building zod schemas costs start-up time every mode would pay);
+ * `warm` builds it and runs it once, so the first real parse is not slowed while a request waits.
+ */
+export function lazySchema<S extends { safeParse: (input: unknown) => unknown }>(build: () => S): { get: () => S; warm: () => void } {
+  let schema: S | undefined;
+  const get = () => (schema ??= build());
+  return { get, warm: () => void get().safeParse({}) };
+}
