@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { jwtPayloads, SECRET_MARKER } from '../fixtures/credentials.mjs';
+import { childrenOf } from './process.js';
 
 const SECRET_VARIABLES = ['CODEX_SESSION', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'];
 const CREDENTIAL_FILES = new Set(['auth.json', '.credentials.json']);
@@ -46,17 +47,6 @@ export interface Counts {
   files: number;
   fileBytes: number;
   secrets: number;
-}
-
-/** Direct children of a process, from /proc (every thread's list). */
-function childrenOf(pid: number): number[] {
-  try {
-    return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
-      fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-    );
-  } catch {
-    return [];
-  }
 }
 
 function readProc(pid: number, name: string): string | undefined {

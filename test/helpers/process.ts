@@ -1,4 +1,5 @@
 // Helpers for tests that drive a running process: wait for its output, find its children.
+import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
@@ -23,10 +24,12 @@ export function waitForOutput(stream: Readable | null | undefined, text: string,
   });
 }
 
-/** Direct children of `pid` (via pgrep). */
+/** Direct children of a process, from /proc (every thread's list); none when it is gone. */
 export function childrenOf(pid: number): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+      fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
   } catch {
     return [];
   }
