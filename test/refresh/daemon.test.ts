@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, NODE, parseStderr, runBundle, startBundle } from '../helpers/bundle.js';
-import { until, waitForOutput } from '../helpers/process.js';
+import { childrenOf, until, waitForOutput } from '../helpers/process.js';
 import { tempDir } from '../helpers/tree.js';
 import { useTokenServer, type Fault, type TokenServer } from '../helpers/token-server.js';
 import { expectNoSecrets, readJson, refreshSlot, strays } from '../helpers/refresh.js';
@@ -177,10 +177,7 @@ describe('inside run mode', () => {
     proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await waitForOutput(proc.stdout, 'READY');
     await until(() => server.rotations() >= start + 3, 15_000);
-    const child = await until(() => {
-      const pids = fs.readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      return pids[0] ? Number(pids[0]) : undefined;
-    });
+    const child = await until(() => childrenOf(proc.pid!)[0]);
     const secrets = [...server.minted, doc.tokens.refresh_token];
     expectNoSecrets({ 'the child argv and environment': procView(child), 'the supervisor argv and environment': procView(proc.pid!) }, secrets);
     proc.kill('SIGTERM');
