@@ -3,19 +3,18 @@
 // "refresh token already used". A seed replaces the file only when its last_refresh is newer.
 import fs from 'node:fs';
 import path from 'node:path';
+import { codexTimeMs } from '../credentials/codex.js';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomicSync, type Owner } from '../fs/atomic.js';
 import { isPlainObject } from '../layers/merge.js';
-import { ParseError, parseJsonText } from '../layers/parse.js';
+import { parseJsonText, positionOf } from '../layers/parse.js';
 
 export type SeedOutcome =
   | { action: 'written'; reason: 'absent' | 'newer' }
   | { action: 'kept'; reason: 'not-newer' | 'existing-unreadable' };
 
 function lastRefreshOf(value: unknown): number {
-  if (!isPlainObject(value) || typeof value.last_refresh !== 'string') return Number.NEGATIVE_INFINITY;
-  const ms = Date.parse(value.last_refresh);
-  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+  return (isPlainObject(value) ? codexTimeMs(value.last_refresh) : undefined) ?? Number.NEGATIVE_INFINITY;
 }
 
 /** Parses CODEX_SESSION without ever echoing it; ConfigError names the variable and the position. */
@@ -24,8 +23,7 @@ export function parseCodexSession(text: string): Record<string, unknown> {
   try {
     value = parseJsonText(text);
   } catch (error) {
-    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
-    throw new ConfigError(`CODEX_SESSION is not valid JSON${where}; set it to the content of a codex auth.json (nothing was written)`);
+    throw new ConfigError(`CODEX_SESSION is not valid JSON${positionOf(error)}; set it to the content of a codex auth.json (nothing was written)`);
   }
   if (!isPlainObject(value)) {
     throw new ConfigError('CODEX_SESSION is JSON but not an object; set it to the content of a codex auth.json (nothing was written)');

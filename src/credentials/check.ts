@@ -6,7 +6,7 @@ import type { Settings } from '../settings/env.js';
 import type { Agent } from '../settings/modes.js';
 import { judgeClaudeCredentials } from './claude.js';
 import { judgeCodexAuth } from './codex.js';
-import { CREDENTIALS_FILE } from './files.js';
+import { credentialsPath } from './files.js';
 import { readCredentialFile, type Evidence } from './read.js';
 import { scanArtifacts } from './scan.js';
 import { invalid, missing, ok, type CredentialVerdict } from './verdict.js';
@@ -31,7 +31,7 @@ export interface CheckOptions {
   useEnv: boolean;
 }
 
-const ENV_VARIABLES: Record<Agent, Array<[keyof Settings['credentialEnv'], string]>> = {
+const CREDENTIAL_VARIABLES: Record<Agent, Array<[keyof Settings['credentialEnv'], string]>> = {
   codex: [
     ['openaiApiKey', 'OPENAI_API_KEY'],
     ['codexApiKey', 'CODEX_API_KEY'],
@@ -41,11 +41,6 @@ const ENV_VARIABLES: Record<Agent, Array<[keyof Settings['credentialEnv'], strin
     ['anthropicApiKey', 'ANTHROPIC_API_KEY'],
   ],
 };
-
-/** The credentials file of the agent: auth.json (codex) or .credentials.json (claude) in the config dir. */
-export function credentialsPath(settings: Settings): string {
-  return path.join(settings.paths.configDir, CREDENTIALS_FILE[settings.agent]);
-}
 
 /** What the operator should do about a verdict, as the end of a sentence. */
 export function remedy(settings: Settings, verdict: CredentialVerdict): string {
@@ -58,7 +53,7 @@ export function remedy(settings: Settings, verdict: CredentialVerdict): string {
   }
   if (verdict.status === 'missing') {
     const seed = settings.agent === 'codex' ? ', set CODEX_SESSION,' : '';
-    return `log the slot in with agent-entrypoint auth-init${seed} or set ${ENV_VARIABLES[settings.agent].map(([, name]) => name).join(' or ')}`;
+    return `log the slot in with agent-entrypoint auth-init${seed} or set ${CREDENTIAL_VARIABLES[settings.agent].map(([, name]) => name).join(' or ')}`;
   }
   return 'log the slot in again with agent-entrypoint auth-init (it replaces credentials that fail this check)';
 }
@@ -88,7 +83,7 @@ function scanReport(settings: Settings, file: string): CredentialReport {
 /** The smoke-test credential check. Never throws for a filesystem problem; never prints a secret. */
 export function checkCredentials(settings: Settings, options: CheckOptions): CredentialReport {
   if (options.useEnv) {
-    const set = ENV_VARIABLES[settings.agent].find(([key]) => settings.credentialEnv[key]);
+    const set = CREDENTIAL_VARIABLES[settings.agent].find(([key]) => settings.credentialEnv[key]);
     if (set) return report(settings, ok('env', `${set[1]} is set`), { source: 'env' });
   }
   const file = credentialsPath(settings);

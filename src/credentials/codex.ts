@@ -163,9 +163,11 @@ export function codexAccessTokenExpiry(auth: CodexAuthJson): number | undefined 
   return jwtExpiryMs(auth.tokens?.access_token);
 }
 
-/** When the tokens were last refreshed (ms since the epoch), if recorded. */
-export function codexLastRefreshMs(auth: CodexAuthJson): number | undefined {
-  const ms = typeof auth.last_refresh === 'string' ? Date.parse(auth.last_refresh.replace(' ', 'T')) : Number.NaN;
+/** A last_refresh value as ms since the epoch, for any form the CLI writes or accepts; undefined otherwise. */
+export function codexTimeMs(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  // Date.parse wants `T` and no space before the offset; RFC 3339 as chrono reads it allows both.
+  const ms = Date.parse(value.replace(/^(\S+)[Tt ](\S+?) ?([Zz]|[+-]\d{2}:?\d{2})$/, '$1T$2$3'));
   return Number.isNaN(ms) ? undefined : ms;
 }
 

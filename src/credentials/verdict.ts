@@ -1,7 +1,7 @@
 // The verdict on a slot's credentials, shared by smoke-test, auth-init, doctor (and refresh).
 // A verdict never holds a secret: details name fields and positions, never values.
 import { isPlainObject } from '../layers/merge.js';
-import { ParseError, parseJsonText } from '../layers/parse.js';
+import { parseJsonText, positionOf } from '../layers/parse.js';
 
 /** ok: usable; missing: nothing to use (the slot needs auth-init); invalid: present but unusable (re-auth). */
 export type CredentialStatus = 'ok' | 'missing' | 'invalid';
@@ -90,8 +90,7 @@ export function parseCredentialsObject(text: string): { verdict: CredentialVerdi
   try {
     value = parseJsonText(text);
   } catch (error) {
-    const where = error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column})` : '';
-    return { verdict: invalid('not-json', `is not valid JSON${where}`) };
+    return { verdict: invalid('not-json', `is not valid JSON${positionOf(error)}`) };
   }
   return isPlainObject(value) ? { value } : { verdict: invalid('wrong-shape', `is ${jsonType(value)}, not a JSON object`) };
 }

@@ -24,6 +24,11 @@ export class ParseError extends Error {
   }
 }
 
+/** ` (line L, column C)` for a parse error that knows where it failed; '' otherwise. Never quotes the text. */
+export function positionOf(error: unknown): string {
+  return error instanceof ParseError && error.line !== undefined ? ` (line ${error.line}, column ${error.column ?? 1})` : '';
+}
+
 const BOM = '\uFEFF';
 
 /** Line and column (1-based) of a character offset. */

@@ -4,11 +4,10 @@
 // 78 configuration error, 128+n stopped by signal n. The last line of stdout is one JSON object
 // (the login's own output, inherited, comes before it); logs go to stderr.
 import { constants as osConstants } from 'node:os';
-import path from 'node:path';
 import { isatty } from 'node:tty';
 import { prepareSlot } from '../boot/prepare.js';
 import { isArtifactCandidate } from '../credentials/claude.js';
-import { checkCredentials, credentialsPath, type CredentialReport } from '../credentials/check.js';
+import { checkCredentials, type CredentialReport } from '../credentials/check.js';
 import { CREDENTIALS_FILE } from '../credentials/files.js';
 import { ownFiles } from '../credentials/scan.js';
 import { ConfigError, EXIT } from '../errors.js';
@@ -134,6 +133,6 @@ export async function run({ settings, args, log, io }: ModeContext): Promise<num
   if (problem) return emit(io, report({ ...problem, agent, ...loginFields }, start));
 
   const artifacts = credentialArtifacts(settings, changedFiles(before, snapshotTree(configDir)));
-  log.info({ step: 'verify', artifacts, credentials: path.relative(configDir, credentialsPath(settings)) }, 'login finished; checking what it wrote');
+  log.info({ step: 'verify', artifacts, credentials: CREDENTIALS_FILE[settings.agent] }, 'login finished; checking what it wrote');
   return emit(io, report({ ...verify(settings, artifacts), agent, artifacts, ...loginFields }, start));
 }

@@ -4,7 +4,7 @@
 import { ConfigError, EXIT } from '../errors.js';
 import { becomeAgent } from '../refresh/become-agent.js';
 import { systemClock } from '../refresh/clock.js';
-import { credentialsPath } from '../refresh/credentials.js';
+import { resolvedCredentialsPath } from '../refresh/credentials.js';
 import { exitCodeFor, isoOrNull, outcomeLabel } from '../refresh/outcome.js';
 import { checkAndRecord, refreshLoop, type RunnerContext, type Scheduled } from '../refresh/runner.js';
 import { onStopSignals, withStopDeferred } from '../refresh/signals.js';
@@ -34,7 +34,7 @@ export function outcomeLine(scheduled: Scheduled, context: RunnerContext): strin
     outcome: outcomeLabel(result.outcome),
     exit_code: exitCodeFor(result.outcome),
     agent: context.settings.agent,
-    credentials: credentialsPath(context.settings),
+    credentials: resolvedCredentialsPath(context.settings),
     expires_at_iso: isoOrNull(result.state.expiresAtMs),
     due_at_iso: isoOrNull(result.state.dueAtMs),
     next_check_iso: disabled ? null : status.next_check_iso,

@@ -14,7 +14,7 @@ import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
 import { classifyError } from './classify.js';
 import type { Clock } from './clock.js';
-import { credentialsPath, identityOf, providerFor, readCredentials, refreshTokenOnDisk, sameIdentity, UnreadableCredentials, type Read } from './credentials.js';
+import { resolvedCredentialsPath, identityOf, providerFor, readCredentials, refreshTokenOnDisk, sameIdentity, UnreadableCredentials, type Read } from './credentials.js';
 import { decideDue } from './decide.js';
 import { HttpError, postJson } from './http.js';
 import { acquireLock, LockBusyError, LockInterruptedError, releaseLock } from './lock.js';
@@ -253,7 +253,7 @@ async function check(options: CheckOptions): Promise<CheckResult> {
   const at = clock.now();
   if (!settings.refresh.enabled) return result(skip('disabled'), {}, 'AGENT_REFRESH=off: token refresh is disabled', at);
   const provider = providerFor(settings.agent);
-  const file = credentialsPath(settings);
+  const file = resolvedCredentialsPath(settings);
   let first: Read;
   try {
     first = await readCredentials(file, provider, clock);

@@ -3,9 +3,10 @@
 // README): the answer is `{access_token, refresh_token?, expires_in, scope?}`; scopes and every
 // unknown field are kept (recent CLIs require `user:inference` in scopes).
 import * as z from 'zod/mini';
+import { isPlainObject } from '../layers/merge.js';
 import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, isObject, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { InvalidCredentials, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Claude Code's public OAuth client id. */
 export const CLAUDE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
@@ -41,7 +42,7 @@ function inspect(raw: Doc): Inspection {
     const field = parsed.error.issues[0]?.path.join('.') || 'the document';
     throw new InvalidCredentials(`.credentials.json: ${field} has the wrong type`);
   }
-  const oauth = isObject(raw.claudeAiOauth) ? raw.claudeAiOauth : undefined;
+  const oauth = isPlainObject(raw.claudeAiOauth) ? raw.claudeAiOauth : undefined;
   if (oauth) for (const field of ['accessToken', 'refreshToken']) registerSecret(nonEmpty(oauth[field]));
   const refreshToken = nonEmpty(parsed.data.claudeAiOauth?.refreshToken);
   if (!refreshToken) {
@@ -68,11 +69,11 @@ export const claudeProvider: Provider = {
     return update;
   },
   apply(doc, update, now) {
-    const oauth: Doc = isObject(doc.claudeAiOauth) ? { ...doc.claudeAiOauth } : {};
+    const oauth: Doc = isPlainObject(doc.claudeAiOauth) ? { ...doc.claudeAiOauth } : {};
     oauth.accessToken = update.access_token;
     if (update.refresh_token !== undefined) oauth.refreshToken = update.refresh_token;
     oauth.expiresAt = Math.round(now + Number(update.expires_in) * 1000);
     return { ...doc, claudeAiOauth: oauth };
   },
-  refreshTokenOf: (doc) => (isObject(doc.claudeAiOauth) ? nonEmpty(doc.claudeAiOauth.refreshToken) : undefined),
+  refreshTokenOf: (doc) => (isPlainObject(doc.claudeAiOauth) ? nonEmpty(doc.claudeAiOauth.refreshToken) : undefined),
 };

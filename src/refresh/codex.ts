@@ -2,10 +2,12 @@
 // access_token, refresh_token, account_id}, last_refresh?}`. The refresh answer's id_token,
 // access_token and refresh_token are each optional: only those returned are replaced.
 import * as z from 'zod/mini';
+import { codexTimeMs } from '../credentials/codex.js';
+import { isPlainObject } from '../layers/merge.js';
 import { registerSecret } from '../log/secrets.js';
 import { isJwtShaped, jwtExpiryMs } from '../util/jwt.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, isObject, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { InvalidCredentials, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Codex's public OAuth client id (the CLI's own). */
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -31,12 +33,6 @@ function buildAnswerSchema() {
 
 const TOKEN_FIELDS = ['id_token', 'access_token', 'refresh_token'] as const;
 
-function parseTime(value: unknown): number | undefined {
-  if (typeof value !== 'string') return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
 const docSchema = lazySchema(buildDocSchema);
 const answerSchema = lazySchema(buildAnswerSchema);
 
@@ -47,7 +43,7 @@ function inspect(raw: Doc): Inspection {
     throw new InvalidCredentials(`auth.json: ${field} has the wrong type`);
   }
   const doc = parsed.data;
-  const tokens = isObject(raw.tokens) ? raw.tokens : undefined;
+  const tokens = isPlainObject(raw.tokens) ? raw.tokens : undefined;
   if (tokens) for (const field of TOKEN_FIELDS) registerSecret(nonEmpty(tokens[field]));
   registerSecret(nonEmpty(doc.OPENAI_API_KEY));
 
@@ -62,7 +58,7 @@ function inspect(raw: Doc): Inspection {
   }
   const refreshToken = nonEmpty(doc.tokens?.refresh_token);
   if (!refreshToken) return { kind: 'skip', reason: 'no_refresh_token', message: 'auth.json has no refresh token: nothing to refresh' };
-  return { kind: 'oauth', refreshToken, expiresAtMs: jwtExpiryMs(tokens?.access_token), lastRefreshMs: parseTime(doc.last_refresh) };
+  return { kind: 'oauth', refreshToken, expiresAtMs: jwtExpiryMs(tokens?.access_token), lastRefreshMs: codexTimeMs(doc.last_refresh) };
 }
 
 export const codexProvider: Provider = {
@@ -84,9 +80,9 @@ export const codexProvider: Provider = {
     return Object.keys(update).length > 0 ? update : undefined;
   },
   apply(doc, update, now) {
-    const tokens: Doc = isObject(doc.tokens) ? { ...doc.tokens } : {};
+    const tokens: Doc = isPlainObject(doc.tokens) ? { ...doc.tokens } : {};
     for (const field of TOKEN_FIELDS) if (update[field] !== undefined) tokens[field] = update[field];
     return { ...doc, tokens, last_refresh: new Date(now).toISOString() };
   },
-  refreshTokenOf: (doc) => (isObject(doc.tokens) ? nonEmpty(doc.tokens.refresh_token) : undefined),
+  refreshTokenOf: (doc) => (isPlainObject(doc.tokens) ? nonEmpty(doc.tokens.refresh_token) : undefined),
 };

@@ -1,25 +1,25 @@
 // Reading the credentials file for the refresher: tolerant of the CLI's own non-atomic writes
 // (a torn read is retried), strict about what it then finds, and never quoting the file's text.
 import fs from 'node:fs';
-import path from 'node:path';
-import { CREDENTIALS_FILE } from '../credentials/files.js';
+import { credentialsPath } from '../credentials/files.js';
 import { errnoCode } from '../errors.js';
-import { ParseError, parseJsonText } from '../layers/parse.js';
+import { ParseError, parseJsonText, positionOf } from '../layers/parse.js';
+import { isPlainObject } from '../layers/merge.js';
 import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
 import type { Agent } from '../settings/modes.js';
 import type { Clock } from './clock.js';
 import { claudeProvider } from './claude.js';
 import { codexProvider } from './codex.js';
-import { InvalidCredentials, isObject, type Doc, type Inspection, type Provider } from './provider.js';
+import { InvalidCredentials, type Doc, type Inspection, type Provider } from './provider.js';
 
 export function providerFor(agent: Agent): Provider {
   return agent === 'codex' ? codexProvider : claudeProvider;
 }
 
-/** The credentials file the CLI reads; a symlink is followed, so a rename replaces its target. */
-export function credentialsPath(settings: Settings): string {
-  const file = path.join(settings.paths.configDir, CREDENTIALS_FILE[settings.agent]);
+/** The credentials file the CLI reads, a symlink resolved (so a rename replaces its target). */
+export function resolvedCredentialsPath(settings: Settings): string {
+  const file = credentialsPath(settings);
   try {
     return fs.realpathSync(file);
   } catch {
@@ -76,16 +76,16 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** Parses a document; undefined when it is not (yet) complete JSON. */
-function parseDoc(file: string, text: string): Doc | undefined {
+/** Parses a document; the parse error when it is not (yet) complete JSON. */
+function parseDoc(file: string, text: string): Doc | ParseError {
   let value: unknown;
   try {
     value = parseJsonText(text);
   } catch (error) {
-    if (error instanceof ParseError) return undefined;
+    if (error instanceof ParseError) return error;
     throw error;
   }
-  if (!isObject(value)) throw new InvalidCredentials(`${file} is JSON but not an object`);
+  if (!isPlainObject(value)) throw new InvalidCredentials(`${file} is JSON but not an object`);
   return value;
 }
 
@@ -97,16 +97,8 @@ export async function readCredentials(file: string, provider: Provider, clock: C
     const text = readText(file);
     if (text === undefined) return { kind: 'absent' };
     const doc = parseDoc(file, text);
-    if (doc) return { kind: 'present', text, doc, inspection: provider.inspect(doc), stat };
-    if (attempt >= TORN_READ_ATTEMPTS) {
-      let where = '';
-      try {
-        parseJsonText(text);
-      } catch (error) {
-        if (error instanceof ParseError && error.line !== undefined) where = ` (line ${error.line}, column ${error.column})`;
-      }
-      throw new InvalidCredentials(`${file} is not valid JSON${where}`);
-    }
+    if (!(doc instanceof ParseError)) return { kind: 'present', text, doc, inspection: provider.inspect(doc), stat };
+    if (attempt >= TORN_READ_ATTEMPTS) throw new InvalidCredentials(`${file} is not valid JSON${positionOf(doc)}`);
     await clock.sleep(TORN_READ_PAUSE_MS);
   }
 }
@@ -116,7 +108,7 @@ export function refreshTokenOnDisk(file: string, provider: Provider): string | u
   try {
     const text = readText(file);
     const doc = text === undefined ? undefined : parseDoc(file, text);
-    const token = doc ? provider.refreshTokenOf(doc) : undefined;
+    const token = doc === undefined || doc instanceof ParseError ? undefined : provider.refreshTokenOf(doc);
     registerSecret(token);
     return token;
   } catch {

@@ -49,10 +49,6 @@ export class InvalidCredentials extends Error {
   }
 }
 
-export function isObject(value: unknown): value is Doc {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** A non-empty string, or undefined. */
 export function nonEmpty(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { claudeCredentials, codexAuth, jwt } from '../fixtures/credentials.mjs';
 import { isArtifactCandidate, judgeClaudeCredentials } from '../../src/credentials/claude.js';
-import { codexIdTokenProblem, effectiveCodexMode, isCodexTimestamp, judgeCodexAuth, parseCodexAuth } from '../../src/credentials/codex.js';
+import { codexIdTokenProblem, codexTimeMs, effectiveCodexMode, isCodexTimestamp, judgeCodexAuth, parseCodexAuth } from '../../src/credentials/codex.js';
 import { splitWords } from '../../src/settings/words.js';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
@@ -35,6 +35,14 @@ describe('codex last_refresh: what the CLI accepts', () => {
   it.each(['2026-01-01', '2026-01-01T00:00:00', '2026-01-01T00:00Z', '2026-02-30T00:00:00Z', '2026-01-01T24:00:00Z', 'yesterday'])('refuses %s', (value) =>
     expect(isCodexTimestamp(value)).toBe(false),
   );
+  it.each([
+    ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000Z'],
+    ['2026-01-01t00:00:00.5z', '2026-01-01T00:00:00.500Z'],
+    ['2026-01-01 00:00:00+02:00', '2025-12-31T22:00:00.000Z'],
+    ['2026-01-01T00:00:00 +02:00', '2025-12-31T22:00:00.000Z'],
+    ['2026-01-01T00:00:00+0200', '2025-12-31T22:00:00.000Z'],
+  ])('reads %s as the instant %s', (value, iso) => expect(new Date(codexTimeMs(value)!).toISOString()).toBe(iso));
+  it.each(['yesterday', '', 42, null])('reads %j as no time', (value) => expect(codexTimeMs(value)).toBeUndefined());
 });
 
 describe('codex verdicts', () => {
