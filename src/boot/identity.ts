@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import { flushCompileCache } from 'node:module';
 import { BootError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { Settings } from '../settings/env.js';
 
 export interface Identity {
   uid: number;
@@ -105,5 +107,28 @@ export function dropPrivileges(identity: Identity): void {
   const caps = effectiveCapabilities();
   if (regained || process.getuid!() !== identity.uid || process.geteuid!() !== identity.uid || (caps !== undefined && caps !== 0n)) {
     throw new BootError(`privilege drop to uid ${identity.uid} did not hold (root could be regained); refusing to start the agent`);
+  }
+}
+
+/** Who this process becomes when it drops root: the agent, with the supplementary groups it is due. */
+export function agentIdentity(settings: Settings, agentUser = lookupUser(settings.uid)?.name): Identity {
+  const workspace = fs.statSync(settings.paths.workspace, { throwIfNoEntry: false });
+  return {
+    uid: settings.uid,
+    gid: settings.gid,
+    groups: supplementaryGroups({
+      agentGid: settings.gid,
+      agentUser,
+      inherited: process.getgroups?.() ?? [],
+      workspaceGid: workspace && workspace.mode & 0o020 ? workspace.gid : undefined,
+    }),
+  };
+}
+
+/** Started as a user other than root: warns when it is not AGENT_UID (what it writes will not be the agent's). */
+export function warnIfNotAgent(settings: Settings, log: Logger): void {
+  const uid = process.getuid?.() ?? -1;
+  if (uid !== settings.uid) {
+    log.warn({ uid, expected: settings.uid }, `running as uid ${uid} but AGENT_UID is ${settings.uid}: files written by one are not owned by the other; align runAsUser with AGENT_UID`);
   }
 }

@@ -10,7 +10,7 @@ import { planLayers, type LayerSources, type Plan } from '../layers/plan.js';
 import type { Logger } from '../log/logger.js';
 import type { Settings } from '../settings/env.js';
 import { ensureDirectory, type DirSpec } from './directories.js';
-import { dropPrivileges, isRoot, lookupUser, supplementaryGroups, type Identity } from './identity.js';
+import { agentIdentity, dropPrivileges, isRoot, lookupUser, warnIfNotAgent } from './identity.js';
 import { chownTree } from './ownership.js';
 import { parseCodexSession, seedCodexSession } from './seed.js';
 
@@ -36,12 +36,26 @@ export interface PreparedSlot {
 export function timed<T>(log: Logger, step: string, fn: () => T, describe: (result: T) => Record<string, unknown> = () => ({})): T {
   const start = performance.now();
   const result = fn();
-  log.info({ step, ms: round(performance.now() - start), ...describe(result) }, `${step} done`);
+  log.info({ step, ms: roundMs(performance.now() - start), ...describe(result) }, `${step} done`);
   return result;
 }
 
-function round(ms: number): number {
+/** Milliseconds to one decimal, for log lines. */
+export function roundMs(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** Who owns what the boot writes: the agent when this process is root, else nobody in particular (ours). */
+export function agentOwner(settings: Settings): Owner | undefined {
+  return isRoot() ? { uid: settings.uid, gid: settings.gid } : undefined;
+}
+
+/** The warnings an apply can leave: a manifest that had to be rebuilt, files someone else changed. */
+export function logApplyWarnings(log: Logger, step: string, applied: ApplyResult): void {
+  if (applied.manifestProblem) log.warn({ step }, applied.manifestProblem);
+  if (applied.kept.length > 0) {
+    log.warn({ step, files: applied.kept }, 'files the layers no longer provide were changed by someone else since we wrote them; left in place');
+  }
 }
 
 export function agentDirectories(settings: Settings): DirSpec[] {
@@ -161,28 +175,13 @@ function checkWorkspace(settings: Settings, log: Logger): void {
   }
 }
 
-/** Who this process becomes when it drops root: the agent, with the supplementary groups it is due. */
-export function agentIdentity(settings: Settings, agentUser = lookupUser(settings.uid)?.name): Identity {
-  const workspace = fs.statSync(settings.paths.workspace, { throwIfNoEntry: false });
-  return {
-    uid: settings.uid,
-    gid: settings.gid,
-    groups: supplementaryGroups({
-      agentGid: settings.gid,
-      agentUser,
-      inherited: process.getgroups?.() ?? [],
-      workspaceGid: workspace && workspace.mode & 0o020 ? workspace.gid : undefined,
-    }),
-  };
-}
-
 export async function prepareSlot(settings: Settings, log: Logger, options: PrepareOptions): Promise<PreparedSlot> {
   const root = isRoot();
-  const owner: Owner | undefined = root ? { uid: settings.uid, gid: settings.gid } : undefined;
+  const owner = agentOwner(settings);
   const planStart = performance.now();
   const plan = options.layers ? await planSettled(settings) : undefined;
   if (plan) {
-    log.info({ step: 'plan', ms: round(performance.now() - planStart), files: plan.files.length, dirs: plan.dirs.length, layers: plan.present }, 'plan done');
+    log.info({ step: 'plan', ms: roundMs(performance.now() - planStart), files: plan.files.length, dirs: plan.dirs.length, layers: plan.present }, 'plan done');
   }
 
   // The seed is checked with the plan, before anything is touched: a CODEX_SESSION that is not a
@@ -206,14 +205,11 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
   if (plan) {
     const start = performance.now();
     const applied = await applyLayers(settings, owner, plan);
-    if (applied.manifestProblem) log.warn({ step: 'layers' }, applied.manifestProblem);
-    if (applied.kept.length > 0) {
-      log.warn({ step: 'layers', files: applied.kept }, 'files the layers no longer provide were changed by someone else since we wrote them; left in place');
-    }
+    logApplyWarnings(log, 'layers', applied);
     log.info(
       {
         step: 'layers',
-        ms: round(performance.now() - start),
+        ms: roundMs(performance.now() - start),
         written: applied.written,
         unchanged: applied.unchanged,
         removed: applied.removed,
@@ -239,11 +235,8 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
     const identity = agentIdentity(settings, agentUser);
     timed(log, 'privileges', () => dropPrivileges(identity), () => ({ uid: identity.uid, gid: identity.gid, groups: identity.groups }));
   } else {
-    const uid = process.getuid?.() ?? -1;
-    log.info({ step: 'privileges', uid }, 'not running as root: privilege drop skipped');
-    if (uid !== settings.uid) {
-      log.warn({ uid, expected: settings.uid }, `running as uid ${uid} but AGENT_UID is ${settings.uid}: files written by one are not owned by the other; align runAsUser with AGENT_UID`);
-    }
+    log.info({ step: 'privileges', uid: process.getuid?.() }, 'not running as root: privilege drop skipped');
+    warnIfNotAgent(settings, log);
   }
   checkWorkspace(settings, log);
 

@@ -2,8 +2,7 @@
 // often root, and root reads anything: a credentials file left by uid 1000 after an image roll
 // would pass a root probe and still fail the CLI running as 10001. So a probe started as root
 // first becomes the agent for good, with the same identity the boot path gives it.
-import { agentIdentity } from '../boot/prepare.js';
-import { dropPrivileges, isRoot } from '../boot/identity.js';
+import { agentIdentity, dropPrivileges, isRoot } from '../boot/identity.js';
 import type { Settings } from '../settings/env.js';
 
 export interface ProbeIdentity {

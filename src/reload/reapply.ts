@@ -2,7 +2,7 @@
 // applies only what changed (the same plan and apply, with the same manifest). An invalid update is
 // refused before anything is written, so the last good config stays in place; it is reported once
 // and applied as soon as a later update fixes it. Nothing here ever stops the agent.
-import { applyLayers } from '../boot/prepare.js';
+import { applyLayers, logApplyWarnings, roundMs } from '../boot/prepare.js';
 import { ConfigError, ExitError } from '../errors.js';
 import type { Owner } from '../fs/atomic.js';
 import { LayerChangedError, type ApplyResult } from '../layers/apply.js';
@@ -42,10 +42,6 @@ export class Trigger {
   toJSON(): string[] {
     return this.more > 0 ? [...this.paths, `(+${this.more} more)`] : this.paths;
   }
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
 }
 
 function changedSomething(result: ApplyResult): boolean {
@@ -97,13 +93,10 @@ export class Reapplier {
       this.#failed(error, trigger);
       return;
     }
-    const fields = { step: 'reload', ms: round(performance.now() - start), trigger: trigger.toJSON() };
+    const fields = { step: 'reload', ms: roundMs(performance.now() - start), trigger: trigger.toJSON() };
     const previous = this.#failure;
     this.#failure = undefined;
-    if (result.manifestProblem) log.warn({ step: 'reload' }, result.manifestProblem);
-    if (result.kept.length > 0) {
-      log.warn({ step: 'reload', files: result.kept }, 'files the layers no longer provide were changed by someone else since we wrote them; left in place');
-    }
+    logApplyWarnings(log, 'reload', result);
     const fixed = previous === undefined ? '' : previous.refused ? '; the earlier invalid update is fixed' : '; the earlier failure is resolved';
     if (!changedSomething(result)) {
       if (previous) log.info({ ...fields, unchanged: result.unchanged }, `config unchanged${fixed}`);

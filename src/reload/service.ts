@@ -2,8 +2,7 @@
 // settled (AGENT_RELOAD_DEBOUNCE), re-applies the layers while the agent keeps running. The watch,
 // its timers and any pending run end when the child exits.
 import { once } from 'node:events';
-import { isRoot } from '../boot/identity.js';
-import type { Owner } from '../fs/atomic.js';
+import { agentOwner } from '../boot/prepare.js';
 import { formatDuration } from '../settings/duration.js';
 import type { Settings } from '../settings/env.js';
 import type { Service, ServiceContext } from '../supervise/supervisor.js';
@@ -27,11 +26,6 @@ async function watchAndReload(settings: Settings, context: ServiceContext): Prom
   await loop.stop();
 }
 
-/** Written files belong to the agent: chowned when this process is still root (AGENT_UID=0), ours otherwise. */
-function ownerFor(settings: Settings): Owner | undefined {
-  return isRoot() ? { uid: settings.uid, gid: settings.gid } : undefined;
-}
-
 /** Joins the watch, the debounce and the re-apply: events collect into a burst, a settled burst becomes one run. */
 class ReloadLoop implements WatchListener {
   readonly #watch: OverlayWatch;
@@ -45,7 +39,7 @@ class ReloadLoop implements WatchListener {
   ) {
     this.#watch = new OverlayWatch(settings.paths.overlayDir, this);
     this.#debouncer = new Debouncer(settings.reload.debounceMs, () => this.#flush());
-    this.#reapplier = new Reapplier({ settings, log: context.log, signalChild: context.signalChild, owner: ownerFor(settings) });
+    this.#reapplier = new Reapplier({ settings, log: context.log, signalChild: context.signalChild, owner: agentOwner(settings) });
   }
 
   start(): Promise<void> {
