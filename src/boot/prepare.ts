@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BootError, ConfigError, describeErrno } from '../errors.js';
 import type { Owner } from '../fs/atomic.js';
+import { octal } from '../fs/mode.js';
 import { applyPlan, LayerChangedError, type ApplyResult } from '../layers/apply.js';
 import { planLayers, type LayerSources, type Plan } from '../layers/plan.js';
 import type { Logger } from '../log/logger.js';
@@ -166,7 +167,7 @@ function checkWorkspace(settings: Settings, log: Logger): void {
     } catch {
       stat = undefined; // not even reachable: the message below still names the path
     }
-    const owner = stat ? ` (owned by ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o7777).toString(8)})` : '';
+    const owner = stat ? ` (owned by ${stat.uid}:${stat.gid}, mode ${octal(stat.mode)})` : '';
     log.error(
       { step: 'workspace', path: workspace, errno: (error as NodeJS.ErrnoException).code },
       `AGENT_WORKSPACE ${workspace}${owner} is not writable by uid ${process.getuid?.()}: the agent will fail to write its work. ` +
@@ -186,8 +187,8 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
 
   // The seed is checked with the plan, before anything is touched: a CODEX_SESSION that is not a
   // JSON object must not stop a boot that has already applied the layers.
-  const seed = options.seed && settings.agent === 'codex' ? settings.codexSession : undefined;
-  if (seed !== undefined) parseCodexSession(seed);
+  const seedText = options.seed && settings.agent === 'codex' ? settings.codexSession : undefined;
+  const seed = seedText === undefined ? undefined : { text: seedText, doc: parseCodexSession(seedText) };
 
   if (owner) migrateHome(settings, owner, log);
   else log.info({ step: 'ownership', uid: process.getuid?.() }, 'not running as root: ownership migration skipped');
@@ -219,13 +220,10 @@ export async function prepareSlot(settings: Settings, log: Logger, options: Prep
     );
   }
 
-  if (options.seed && settings.codexSession !== undefined) {
-    if (settings.agent === 'codex') {
-      const session = settings.codexSession;
-      timed(log, 'seed', () => seedCodexSession(session, settings.paths.configDir, owner), (outcome) => ({ ...outcome }));
-    } else {
-      log.warn({ step: 'seed' }, 'CODEX_SESSION is set but AGENT is claude; ignored');
-    }
+  if (seed !== undefined) {
+    timed(log, 'seed', () => seedCodexSession(seed, settings.paths.configDir, owner), (outcome) => ({ ...outcome }));
+  } else if (options.seed && settings.codexSession !== undefined) {
+    log.warn({ step: 'seed' }, 'CODEX_SESSION is set but AGENT is claude; ignored');
   }
 
   const agentUser = lookupUser(settings.uid)?.name;

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { codexTimeMs } from '../credentials/codex.js';
+import { CREDENTIALS_FILE } from '../credentials/files.js';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomicSync, type Owner } from '../fs/atomic.js';
 import { isPlainObject } from '../layers/merge.js';
@@ -31,10 +32,9 @@ export function parseCodexSession(text: string): Record<string, unknown> {
   return value;
 }
 
-/** Writes auth.json from the seed when it is absent, or when the seed is newer; never otherwise. */
-export function seedCodexSession(text: string, configDir: string, owner: Owner | undefined): SeedOutcome {
-  const seed = parseCodexSession(text);
-  const file = path.join(configDir, 'auth.json');
+/** Writes auth.json from the seed (its text, and that text parsed) when it is absent, or when the seed is newer; never otherwise. */
+export function seedCodexSession(seed: { text: string; doc: Record<string, unknown> }, configDir: string, owner: Owner | undefined): SeedOutcome {
+  const file = path.join(configDir, CREDENTIALS_FILE.codex);
   let reason: 'absent' | 'newer' = 'absent';
   if (fs.lstatSync(file, { throwIfNoEntry: false })) {
     let existing: unknown;
@@ -43,10 +43,10 @@ export function seedCodexSession(text: string, configDir: string, owner: Owner |
     } catch {
       return { action: 'kept', reason: 'existing-unreadable' };
     }
-    if (!(lastRefreshOf(seed) > lastRefreshOf(existing))) return { action: 'kept', reason: 'not-newer' };
+    if (!(lastRefreshOf(seed.doc) > lastRefreshOf(existing))) return { action: 'kept', reason: 'not-newer' };
     reason = 'newer';
   }
   // The variable's own text is written (not a re-serialisation), so every field survives as given.
-  writeFileAtomicSync(file, text.replace(/^\uFEFF/, ''), { mode: 0o600, owner });
+  writeFileAtomicSync(file, seed.text.replace(/^\uFEFF/, ''), { mode: 0o600, owner });
   return { action: 'written', reason };
 }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeErrno, errnoCode } from '../errors.js';
+import { octal } from '../fs/mode.js';
 import { registerSecret } from '../log/secrets.js';
 import { invalid, type CredentialVerdict } from './verdict.js';
 
@@ -25,8 +26,6 @@ export type FileRead =
   | { kind: 'absent' }
   | { kind: 'content'; text: string; stat: fs.Stats }
   | { kind: 'problem'; verdict: CredentialVerdict; evidence: Evidence };
-
-const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(3, '0');
 
 function statOrUndefined(file: string): fs.Stats | undefined {
   try {

@@ -1,7 +1,7 @@
 // Mount points, from /proc/self/mountinfo. A bind mount of the same filesystem keeps st_dev, so a
 // device comparison alone does not find it.
 import fs from 'node:fs';
-import path from 'node:path';
+import { isBelow } from './paths.js';
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
 function unescape(field: string): string {
@@ -26,6 +26,5 @@ export function mountPoints(mountinfo = '/proc/self/mountinfo'): Set<string> {
 
 /** Mount points strictly below `root`. */
 export function mountPointsUnder(root: string, points = mountPoints()): Set<string> {
-  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
-  return new Set([...points].filter((point) => point.startsWith(prefix)));
+  return new Set([...points].filter((point) => isBelow(root, point)));
 }

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, describeErrno, errnoCode } from '../errors.js';
+import { isBelow } from '../fs/paths.js';
 
 export type LayerName = 'defaults' | 'overlay';
 
@@ -72,10 +73,6 @@ function stampOf(real: string, stat: fs.Stats): SourceStamp {
   return { path: real, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, dev: stat.dev };
 }
 
-function isInside(root: string, candidate: string): boolean {
-  return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
-}
-
 function kindOf(stat: fs.Stats): string {
   if (stat.isFIFO()) return 'a FIFO';
   if (stat.isSocket()) return 'a socket';
@@ -138,7 +135,7 @@ export function enumerateLayer(name: LayerName, root: string, variable: string):
           const problem = errnoCode(error) === 'ELOOP' ? 'is a symlink loop' : 'is a dangling symlink';
           throw new ConfigError(`${name} layer entry ${shown} ${problem} (-> ${target}); remove it or fix its target`);
         }
-        if (!isInside(rootReal, real)) {
+        if (real !== rootReal && !isBelow(rootReal, real)) {
           throw new ConfigError(
             `${name} layer entry ${shown} is a symlink that escapes the layer (-> ${target}, resolves to ${real}); only links inside ${root} are followed: copy the file into the layer instead`,
           );

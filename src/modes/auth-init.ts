@@ -16,9 +16,9 @@ import { runLogin, type LoginRun } from '../login/run.js';
 import { changedFiles, snapshotTree } from '../login/snapshot.js';
 import { formatDuration } from '../settings/duration.js';
 import type { Settings } from '../settings/env.js';
-import { AGENTS } from '../settings/modes.js';
+import { knownAgent } from '../settings/modes.js';
 import { childEnvironment } from '../supervise/environment.js';
-import type { ErrorPresenter, Io, ModeContext } from './types.js';
+import { oneLine, type ErrorPresenter, type Io, type ModeContext } from './types.js';
 
 export type AuthInitStatus = 'already-authenticated' | 'authenticated' | 'login-failed' | 'no-credentials' | 'creds-invalid' | 'timeout' | 'interrupted' | 'error';
 
@@ -43,7 +43,7 @@ function report(fields: Omit<AuthInitReport, 'artifacts' | 'login_command' | 'lo
     status: fields.status,
     agent: fields.agent,
     reason: fields.reason,
-    detail: fields.detail.replace(/\s*\n\s*/g, ' | '),
+    detail: oneLine(fields.detail),
     artifacts: fields.artifacts ?? [],
     login_command: fields.login_command ?? null,
     login_exit_code: fields.login_exit_code ?? null,
@@ -61,8 +61,7 @@ function emit(io: Io, result: AuthInitReport): number {
 
 /** A configuration error (78) still ends with the JSON line. */
 export const presentError: ErrorPresenter = (error, io, context) => {
-  const agent = (AGENTS as readonly string[]).includes(context.agent ?? '') ? context.agent! : null;
-  io.stdout(`${JSON.stringify(report({ status: 'error', agent, reason: error.exitCode === EXIT.config ? 'config' : 'internal', detail: error.message, exit_code: error.exitCode }, 0))}\n`);
+  io.stdout(`${JSON.stringify(report({ status: 'error', agent: knownAgent(context.agent), reason: error.exitCode === EXIT.config ? 'config' : 'internal', detail: error.message, exit_code: error.exitCode }, 0))}\n`);
   io.stderr(`FATAL: ${error.message}\n`);
 };
 

@@ -4,6 +4,7 @@
 import { ConfigError, EXIT } from '../errors.js';
 import { runDoctor } from '../probes/doctor.js';
 import type { ProbeEvidence, ProbeResult } from '../probes/types.js';
+import { knownAgent } from '../settings/modes.js';
 import type { ErrorPresenter, ModeContext } from './types.js';
 
 export interface DoctorReport {
@@ -47,7 +48,7 @@ export function renderTable(report: DoctorReport): string {
 /** With --json, an error before the probes (78: the environment or the arguments) is still one JSON object. */
 export const presentError: ErrorPresenter = (error, io, { agent, args }) => {
   if (args.includes('--json')) {
-    io.stdout(`${JSON.stringify({ ok: false, agent: agent ?? null, error: error.message, failed: [], warnings: [], probes: [], exit_code: error.exitCode })}\n`);
+    io.stdout(`${JSON.stringify({ ok: false, agent: knownAgent(agent), error: error.message, failed: [], warnings: [], probes: [], exit_code: error.exitCode })}\n`);
   }
   io.stderr(`FATAL: ${error.message}\n`);
 };

@@ -3,15 +3,13 @@
 // these numbers. Exactly one JSON line on stdout, one `smoke-test: ...` sentence on stderr.
 // It writes nothing, makes no network call and never prints a secret (all output is scrubbed).
 import { ConfigError, EXIT, ExitError } from '../errors.js';
-import { lookupUser } from '../boot/identity.js';
 import { checkCredentials, type CredentialReport } from '../credentials/check.js';
 import { isoTime } from '../credentials/verdict.js';
-import { becomeAgent } from '../probes/as-agent.js';
+import { agentCli, becomeAgent } from '../probes/as-agent.js';
 import { checkCli, type CliCheck } from '../probes/cli.js';
 import type { Settings } from '../settings/env.js';
-import { AGENTS } from '../settings/modes.js';
-import { childEnvironment } from '../supervise/environment.js';
-import type { ErrorPresenter, Io, ModeContext } from './types.js';
+import { knownAgent } from '../settings/modes.js';
+import { oneLine, type ErrorPresenter, type Io, type ModeContext } from './types.js';
 
 export type SmokeStatus = 'ok' | 'cli-broken' | 'creds-missing' | 'creds-invalid' | 'error';
 
@@ -50,8 +48,6 @@ const STATUS_BY_CREDS = {
   missing: { status: 'creds-missing', code: EXIT.credsMissing },
   invalid: { status: 'creds-invalid', code: EXIT.credsInvalid },
 } as const;
-
-const oneLine = (text: string) => text.replace(/\s*\n\s*/g, ' | ');
 
 /** A report with every key in its documented order; fields that do not apply are null. */
 function baseReport(head: Pick<SmokeReport, 'status' | 'agent' | 'reason' | 'detail' | 'uid' | 'exit_code'>): SmokeReport {
@@ -123,8 +119,7 @@ function emit(io: Io, report: SmokeReport): void {
 }
 
 function errorReport(agent: string | undefined, exitCode: number, reason: string, detail: string): SmokeReport {
-  const known = (AGENTS as readonly string[]).includes(agent ?? '') ? agent! : null;
-  return baseReport({ status: 'error', agent: known, reason, detail, uid: process.getuid?.() ?? -1, exit_code: exitCode });
+  return baseReport({ status: 'error', agent: knownAgent(agent), reason, detail, uid: process.getuid?.() ?? -1, exit_code: exitCode });
 }
 
 /** A configuration error (exit 78, raised before the mode runs) still keeps the probe's output contract. */
@@ -134,15 +129,8 @@ export const presentError: ErrorPresenter = (error, io, context) => {
 
 async function probe(settings: Settings): Promise<SmokeReport> {
   const identity = becomeAgent(settings);
-  const user = lookupUser(identity.uid)?.name ?? settings.agent;
   // The CLI starts first and runs while the credentials are read: the probe costs about one `--version`.
-  const cliCheck = checkCli({
-    command: settings.agent,
-    searchPath: settings.searchPath,
-    cwd: '/',
-    env: childEnvironment(settings, user),
-    timeoutMs: settings.smoke.timeoutMs,
-  });
+  const cliCheck = checkCli(agentCli(settings));
   const now = Date.now();
   const creds = checkCredentials(settings, { now, useEnv: true });
   return smokeReport(settings.agent, identity.uid, await cliCheck, creds, now);

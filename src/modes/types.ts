@@ -7,6 +7,11 @@ export interface Io {
   stderr: (text: string) => void;
 }
 
+/** A text as one line of a report: line breaks become ` | `. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' | ');
+}
+
 /** What every mode receives: settings parsed once, its arguments, a logger, and its output streams. */
 export interface ModeContext {
   settings: Settings;

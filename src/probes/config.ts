@@ -2,6 +2,7 @@
 // and JSON syntax; only the CLI knows its schema (codex refuses `sandbox_mode = 5` with "Error
 // loading configuration"). `--version` does not read the config, so a command that does is run.
 import type { Settings } from '../settings/env.js';
+import { agentCli } from './as-agent.js';
 import { locate, runCli, tail } from './cli.js';
 import { fail, pass, skip, type ProbeVerdict } from './types.js';
 
@@ -9,14 +10,15 @@ import { fail, pass, skip, type ProbeVerdict } from './types.js';
 const CODEX_CONFIG_ERROR = 'Error loading configuration';
 
 /** Runs `codex login status` (it loads config.toml, checks auth presence, makes no network call for file credentials). */
-export async function probeCliConfig(settings: Settings, env: Record<string, string>): Promise<ProbeVerdict> {
+export async function probeCliConfig(settings: Settings): Promise<ProbeVerdict> {
   if (settings.agent !== 'codex') {
     return skip('claude has no command that loads its settings without starting a session; layers_valid checks settings.json parses');
   }
-  const located = locate({ command: 'codex', searchPath: settings.searchPath, cwd: '/', env, timeoutMs: settings.smoke.timeoutMs });
+  const cli = agentCli(settings);
+  const located = locate(cli);
   if (typeof located !== 'string') return skip(`codex is not runnable (see cli_runs): ${located.message}`);
   const operation = `${located} login status`;
-  const run = await runCli(located, ['login', 'status'], { cwd: '/', env, timeoutMs: settings.smoke.timeoutMs });
+  const run = await runCli(located, ['login', 'status'], cli);
   const stderrTail = tail(run.stderr);
   if (run.error) return fail(`${operation} could not be started: ${run.error.message}`, { operation });
   if (run.timedOut) return fail(`${operation} did not finish within AGENT_SMOKE_TIMEOUT`, { operation, signal: 'SIGKILL', stderr_tail: stderrTail });

@@ -2,8 +2,9 @@
 import fs from 'node:fs';
 import { checkCredentials, type CredentialReport } from '../credentials/check.js';
 import { errnoCode } from '../errors.js';
+import { octal } from '../fs/mode.js';
 import type { Settings } from '../settings/env.js';
-import { fail, octal, pass, skip, type ProbeVerdict } from './types.js';
+import { fail, pass, skip, type ProbeVerdict } from './types.js';
 
 export function probeCredentialsValid(report: CredentialReport): ProbeVerdict {
   if (report.status === 'ok') return pass(report.message);

@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { errnoCode } from '../errors.js';
+import { octal } from '../fs/mode.js';
 import type { Settings } from '../settings/env.js';
-import { fail, octal, pass, skip, type ProbeVerdict } from './types.js';
+import { fail, pass, skip, type ProbeVerdict } from './types.js';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 const TIMEOUT_MS = 3_000;

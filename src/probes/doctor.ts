@@ -1,11 +1,9 @@
 // The doctor's probes, in the order they run. layers_valid runs first and as root when started as
 // root, because the boot plans the layers as root (a root-only overlay file is fine for the boot);
 // every other probe runs as the agent, after the same privilege drop the boot does.
-import { lookupUser } from '../boot/identity.js';
 import type { CredentialReport } from '../credentials/check.js';
 import type { Settings } from '../settings/env.js';
-import { childEnvironment } from '../supervise/environment.js';
-import { becomeAgent } from './as-agent.js';
+import { agentCli, becomeAgent } from './as-agent.js';
 import { checkCli } from './cli.js';
 import { probeCliConfig } from './config.js';
 import { credentialReport, probeCredentialsOwned, probeCredentialsValid } from './credentials.js';
@@ -38,19 +36,8 @@ export async function runProbe(probe: Probe): Promise<ProbeResult> {
   return { name: probe.name, severity: probe.severity, result: verdict.result, detail: verdict.detail, evidence: verdict.evidence, duration_ms: Math.round(performance.now() - start) };
 }
 
-/** The environment the CLI gets in run mode, for the probes that run it. */
-function cliEnvironment(settings: Settings): Record<string, string> {
-  return childEnvironment(settings, lookupUser(process.getuid?.() ?? settings.uid)?.name ?? settings.agent);
-}
-
 async function cliRuns(settings: Settings): Promise<ProbeVerdict> {
-  const cli = await checkCli({
-    command: settings.agent,
-    searchPath: settings.searchPath,
-    cwd: '/',
-    env: cliEnvironment(settings),
-    timeoutMs: settings.smoke.timeoutMs,
-  });
+  const cli = await checkCli(agentCli(settings));
   if (cli.status === 'ok') return pass(cli.message, { operation: cli.evidence.operation, exit_code: 0 });
   const { operation, errno, exitCode, signal, stderrTail } = cli.evidence;
   return fail(cli.message, { operation, errno, exit_code: exitCode, signal, stderr_tail: stderrTail, path: cli.path });
@@ -76,7 +63,7 @@ export async function runDoctor(settings: Settings): Promise<DoctorRun> {
     { name: 'credentials_valid', severity: 'hard', run: () => probeCredentialsValid(credentials()) },
     { name: 'credentials_owned_by_agent', severity: 'hard', run: () => probeCredentialsOwned(settings, credentials()) },
     { name: 'cli_runs', severity: 'hard', run: () => cliRuns(settings) },
-    { name: 'cli_accepts_config', severity: 'hard', run: () => probeCliConfig(settings, cliEnvironment(settings)) },
+    { name: 'cli_accepts_config', severity: 'hard', run: () => probeCliConfig(settings) },
     { name: 'docker_socket_reachable', severity: 'advisory', run: () => probeDocker(settings) },
     { name: 'user_namespaces', severity: 'advisory', run: () => probeUserNamespaces(settings) },
   ];

@@ -39,6 +39,3 @@ export type ProbeVerdict =
 export const pass = (detail: string, evidence?: ProbeEvidence): ProbeVerdict => ({ result: 'pass', detail, evidence });
 export const skip = (detail: string): ProbeVerdict => ({ result: 'skip', detail });
 export const fail = (detail: string, evidence: ProbeEvidence): ProbeVerdict => ({ result: 'fail', detail, evidence });
-
-/** Permission bits in octal, such as "700". */
-export const octal = (mode: number) => (mode & 0o7777).toString(8).padStart(3, '0');

@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from '../errors.js';
+import { octal } from '../fs/mode.js';
 import { TEMP_PREFIX } from '../fs/atomic.js';
-import { fail, octal, pass, type ProbeEvidence, type ProbeVerdict } from './types.js';
+import { fail, pass, type ProbeEvidence, type ProbeVerdict } from './types.js';
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 

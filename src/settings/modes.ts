@@ -7,3 +7,8 @@ export type Agent = (typeof AGENTS)[number];
 export function isMode(value: string | undefined): value is Mode {
   return (MODES as readonly string[]).includes(value ?? '');
 }
+
+/** `value` when it names an agent, else null (an error report must not echo an unchecked AGENT). */
+export function knownAgent(value: string | undefined): Agent | null {
+  return (AGENTS as readonly string[]).includes(value ?? '') ? (value as Agent) : null;
+}

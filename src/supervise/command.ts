@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT, ExitError } from '../errors.js';
+import { isBelow } from '../fs/paths.js';
 import type { Agent } from '../settings/modes.js';
 
 export function commandFor(agent: Agent, args: readonly string[]): [string, ...string[]] {
@@ -32,17 +33,13 @@ function candidatesFor(command: string, searchPath: string, cwd: string): string
   return command.includes('/') ? [path.resolve(cwd, command)] : searchPath.split(':').map((dir) => path.resolve(cwd, dir || '.', command));
 }
 
-function isInside(dir: string, candidate: string): boolean {
-  return candidate.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
-}
-
 /**
  * The same lookup before the boot, so that a command nobody can find or execute is refused (127,
  * 126) before anything is touched. Skipped when a candidate lies in the config dir, where the
  * layers may still put it; the lookup after the privilege drop decides for the agent either way.
  */
 export function precheckExecutable(command: string, searchPath: string, cwd: string, configDir: string): void {
-  if (candidatesFor(command, searchPath, cwd).some((candidate) => isInside(configDir, candidate))) return;
+  if (candidatesFor(command, searchPath, cwd).some((candidate) => isBelow(configDir, candidate))) return;
   resolveExecutable(command, searchPath, cwd);
 }
 
