@@ -53,6 +53,8 @@ for (const pid1 of [false, true]) {
       process.kill(target, 'SIGTERM'); // now forwarded: the fixture dies by it
       const result = await proc;
       expect(result.exitCode).toBe(143);
+      // As PID 1 it says that nothing reaps orphans and how to fix that; as a plain process it does not.
+      expect(String(result.stderr).includes('running as PID 1: orphaned processes are not reaped; put tini in front')).toBe(pid1);
     });
   });
 }

@@ -145,3 +145,51 @@ describe('a symlink the agent plants anywhere on a path root creates is not foll
   });
 });
 
+
+describe('what the boot creates and seeds, as root', () => {
+  const stat = (file: string) => {
+    const s = fs.statSync(file);
+    return { uid: s.uid, gid: s.gid, mode: (s.mode & 0o7777).toString(8) };
+  };
+
+  it('creates every managed directory as the agent, with its mode; repairs a root-owned shared home', async () => {
+    const slot = makeSlot();
+    fs.mkdirSync(slot.shared, { mode: 0o500 }); // a volume mount that came up root-owned and closed
+    const result = await runBundle(['true'], { env: slot.env });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(stat(slot.home)).toEqual({ uid: 10001, gid: 10001, mode: '755' });
+    expect(stat(slot.configDir)).toEqual({ uid: 10001, gid: 10001, mode: '700' });
+    expect(stat(slot.workspace)).toEqual({ uid: 10001, gid: 10001, mode: '755' });
+    expect(stat(slot.shared)).toEqual({ uid: 10001, gid: 10001, mode: '700' });
+    expect(result.logs.find((line) => line.step === 'directories')).toMatchObject({ [slot.shared]: 'repaired', [slot.home]: 'created' });
+  });
+
+  it('seeds auth.json from CODEX_SESSION into an empty slot: the variable as given, 0600, agent-owned', async () => {
+    const slot = makeSlot();
+    const session = `${JSON.stringify({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-seed-written-123456789', last_refresh: '2026-01-01T00:00:00Z', extra: [1] })}`;
+    const result = await runBundle(['true'], { env: { ...slot.env, CODEX_SESSION: session } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const file = path.join(slot.configDir, 'auth.json');
+    expect(fs.readFileSync(file, 'utf8')).toBe(session);
+    expect(stat(file)).toEqual({ uid: 10001, gid: 10001, mode: '600' });
+    expect(result.logs.find((line) => line.step === 'seed')).toMatchObject({ action: 'written', reason: 'absent' });
+    expect(result.stderr).not.toContain('sk-seed-written');
+  });
+
+  it('replaces auth.json only with a seed whose last_refresh is newer', async () => {
+    const slot = makeSlot();
+    const file = path.join(slot.configDir, 'auth.json');
+    fs.mkdirSync(slot.configDir, { recursive: true });
+    const onDisk = JSON.stringify({ OPENAI_API_KEY: 'sk-on-disk-0000000000', last_refresh: '2026-01-01 00:00:00+01:00' });
+    fs.writeFileSync(file, onDisk, { mode: 0o600 });
+    const older = JSON.stringify({ OPENAI_API_KEY: 'sk-seed-older-000000000', last_refresh: '2025-12-31T22:00:00Z' });
+    const kept = await runBundle(['true'], { env: { ...slot.env, CODEX_SESSION: older } });
+    expect(kept.logs.find((line) => line.step === 'seed')).toMatchObject({ action: 'kept', reason: 'not-newer' });
+    expect(fs.readFileSync(file, 'utf8')).toBe(onDisk);
+    const newer = JSON.stringify({ OPENAI_API_KEY: 'sk-seed-newer-000000000', last_refresh: '2026-01-01T00:00:01Z' });
+    const replaced = await runBundle(['true'], { env: { ...slot.env, CODEX_SESSION: newer } });
+    expect(replaced.logs.find((line) => line.step === 'seed')).toMatchObject({ action: 'written', reason: 'newer' });
+    expect(fs.readFileSync(file, 'utf8')).toBe(newer);
+    expect(stat(file)).toEqual({ uid: 10001, gid: 10001, mode: '600' });
+  });
+});

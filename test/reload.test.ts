@@ -196,6 +196,9 @@ describe('live reload of a ConfigMap overlay (kubelet AtomicWriter layout)', () 
     expect(contents(run.slot.configDir)).toEqual(expected({ 'config.toml': { model: 'o3' }, 'AGENTS.md': 'added\n' }));
     run.expectAgentFilesUntouched();
     run.expectChildRunning();
+    // AGENT_ON_CONFIG_CHANGE defaults to none: the child (which prints every signal it gets) got none.
+    expect(run.stderr.messages('sending ')).toEqual([]);
+    expect(run.stdout.text).toBe('READY\n');
   });
 
   it("a removed key: removes the file we wrote, restores layer 1's version, keeps a file someone edited", async () => {
