@@ -43,6 +43,13 @@ RUN groupadd --gid 10001 "$AGENT" \
  && useradd --uid 10001 --gid 10001 --home-dir "/home/$AGENT" --create-home --shell /bin/bash "$AGENT" \
  && install -d -m 0755 -o "$AGENT" -g "$AGENT" /agent-home
 
+# No way back to root for the agent: no sudo, no docker group, and no setuid or setgid program
+# (the base image ships su, passwd, mount and others setuid root).
+RUN find / -xdev -type f -perm /6000 -exec chmod a-s {} + \
+ && if [ -n "$(find / -xdev -type f -perm /6000)" ] || command -v sudo >/dev/null || getent group docker >/dev/null; then \
+      echo "a privilege-escalation path is left in the image" >&2; exit 1; \
+    fi
+
 # Layer 1 of the agent's config: the image defaults for the selected agent only.
 COPY defaults/ /tmp/defaults/
 RUN install -d -m 0755 "/etc/$AGENT-defaults" \

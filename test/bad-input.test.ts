@@ -23,7 +23,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BROKEN_TEXTS, claudeCredentials, codexAuth, SECRET_MARKER, type ClaudeKind, type CodexKind } from './fixtures/credentials.mjs';
 import { FIXTURES, runBundle, type BundleResult } from './helpers/bundle.js';
 import { writeConfigMap } from './helpers/kubelet.js';
-import { CREDENTIALS, expectNoSecrets, fixtureCli, pathWith, writeCredentials, type Agent, type CliKind } from './helpers/probes.js';
+import { AGENT_UID, CREDENTIALS, expectNoSecrets, fixtureCli, pathWith, writeCredentials, type Agent, type CliKind } from './helpers/probes.js';
 import { urlVariable } from './helpers/refresh.js';
 import { makeSlot, type Slot } from './helpers/slot.js';
 import { removeTempDirs, snapshot, writeTree, type EntrySnapshot } from './helpers/tree.js';
@@ -31,7 +31,6 @@ import { startTokenServer, type Fault, type TokenServer } from './helpers/token-
 
 afterAll(removeTempDirs);
 
-const AGENT_UID = 10001;
 const HOUR = 3_600_000;
 type Mode = 'run' | 'smoke-test' | 'auth-init' | 'refresh' | 'doctor';
 

@@ -99,6 +99,13 @@ for (const agent of ['codex', 'claude'] as const) {
       expect(String(result.stdout).trim().split('\n')).toEqual(['10001', '10001', 'CapEff:\t0000000000000000', `HOME=/home/${agent}`, 'writable']);
     });
 
+    it('has no privilege-escalation path (no setuid/setgid file, no sudo, no docker group) and its own defaults layer', async () => {
+      const script = 'find / -xdev -type f -perm /6000; command -v sudo; getent group docker; id -Gn "$AGENT"; ls /etc/*-defaults';
+      const result = await podman(['run', '--rm', '--entrypoint', 'sh', image(), '-c', script]);
+      const defaults = agent === 'codex' ? 'config.toml' : 'settings.json';
+      expect(String(result.stdout).trim().split('\n')).toEqual([agent, defaults]);
+    });
+
     it('podman stop delivers SIGTERM through tini and the supervisor to the agent: exit 143', async () => {
       const name = await startContainer(image(), ['sh', '-c', 'echo ready; exec sleep 1000']);
       await waitForLog(name, 'ready');

@@ -29,7 +29,7 @@ import { TEMP_PREFIX } from '../../src/fs/atomic.js';
 import { runBundle, startBundle } from '../helpers/bundle.js';
 import { writeConfigMap } from '../helpers/kubelet.js';
 import { fixtureCli, jsonLine, pathWith } from '../helpers/probes.js';
-import { makeSlot, type Slot } from '../helpers/slot.js';
+import { AGENT_UID, makeSlot, type Slot } from '../helpers/slot.js';
 import { removeTempDirs, snapshot, tempDir, writeTree, type EntrySnapshot } from '../helpers/tree.js';
 
 afterAll(removeTempDirs);
@@ -40,7 +40,6 @@ const AGE_EVERY = 5;
 /** Files per version in the defaults layer (plus the overlay's and the merged ones). */
 const FILES = 150;
 const MANIFEST = '.agent-entrypoint-manifest.json';
-const AGENT_UID = 10001;
 
 type Version = 'A' | 'B';
 interface Layers {

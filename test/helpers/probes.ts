@@ -5,12 +5,11 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { jwtPayloads, SECRET_MARKER } from '../fixtures/credentials.mjs';
 import { baseEnv, FIXTURES, runBundle, type BundleOptions, type BundleResult } from './bundle.js';
-import { makeSlot, type Slot } from './slot.js';
+import { AGENT_UID, CREDENTIALS, makeSlot, type Slot } from './slot.js';
 import { hygiene } from './hygiene.js';
 import { tempDir } from './tree.js';
 
-export const AGENT_UID = 10001;
-export const CREDENTIALS = { codex: 'auth.json', claude: '.credentials.json' } as const;
+export { AGENT_UID, CREDENTIALS };
 export type Agent = keyof typeof CREDENTIALS;
 
 export type CliKind = 'version' | 'fail' | 'hang' | 'not-executable' | 'missing' | 'config-check';

@@ -6,11 +6,11 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { runBundle, type BundleOptions, type BundleResult } from './bundle.js';
 import { hygiene } from './hygiene.js';
-import { makeSlot, type Slot } from './slot.js';
+import { jsonLine } from './probes.js';
+import { AGENT_GID, AGENT_UID, CREDENTIALS, makeSlot, type Slot } from './slot.js';
 import type { ProviderName, TokenServer } from './token-server.js';
 
-export const AGENT_UID = 10001;
-export const AGENT_GID = 10001;
+export { AGENT_GID, AGENT_UID, CREDENTIALS };
 
 export interface RefreshSlot extends Slot {
   agent: ProviderName;
@@ -18,8 +18,6 @@ export interface RefreshSlot extends Slot {
   file: string;
   statusFile: string;
 }
-
-export const CREDENTIALS: Record<ProviderName, string> = { codex: 'auth.json', claude: '.credentials.json' };
 
 /** The env variable that points a provider at the test server. */
 export function urlVariable(agent: ProviderName): string {
@@ -56,9 +54,7 @@ export interface RefreshRun extends BundleResult {
 /** Runs `refresh --once` and parses its one stdout line. */
 export async function refreshOnce(env: Record<string, string>, options: BundleOptions & { args?: string[] } = {}): Promise<RefreshRun> {
   const result = await runBundle(options.args ?? ['refresh', '--once'], { ...options, env });
-  const lines = result.stdout.trim().split('\n').filter(Boolean);
-  expect(lines, `stdout: ${result.stdout}\nstderr: ${result.stderr}`).toHaveLength(1);
-  return { ...result, line: JSON.parse(lines[0]!) as Record<string, unknown> };
+  return { ...result, line: jsonLine(result) };
 }
 
 export function readJson<T = Record<string, unknown>>(file: string): T {

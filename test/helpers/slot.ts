@@ -2,6 +2,13 @@
 import path from 'node:path';
 import { tempDir } from './tree.js';
 
+/** The pinned agent identity, as the program's defaults give it. */
+export const AGENT_UID = 10001;
+export const AGENT_GID = 10001;
+
+/** Each CLI's credentials file in its config dir. */
+export const CREDENTIALS = { codex: 'auth.json', claude: '.credentials.json' } as const;
+
 export interface Slot {
   root: string;
   home: string;

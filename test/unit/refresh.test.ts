@@ -187,10 +187,15 @@ describe('refresh settings', () => {
 
   it('accepts https token URLs anywhere and http only on this machine', () => {
     expect(loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: 'https://auth.example.com/oauth/token' }).refresh.codexTokenUrl).toBe('https://auth.example.com/oauth/token');
-    for (const url of ['http://127.0.0.1:8080/t', 'http://localhost/t', 'http://[::1]:9/t']) {
+    for (const url of ['http://127.0.0.1:8080/t', 'http://127.9.9.9/t', 'http://localhost/t', 'http://[::1]:9/t']) {
       expect(loadSettings({ AGENT: 'claude', CLAUDE_REFRESH_TOKEN_URL_OVERRIDE: url }).refresh.claudeTokenUrl).toBe(new URL(url).href);
+      expect(loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: url }).refresh.codexTokenUrl).toBe(new URL(url).href);
     }
-    for (const url of ['http://auth.example.com/t', 'ftp://127.0.0.1/t', 'auth.openai.com/oauth/token']) {
+    // Names that only look like loopback, and other hosts: a refresh token must not cross a network in clear.
+    for (const url of ['http://127.evil.example/t', 'http://127.0.0.1.evil.com/t', 'http://10.0.0.1/t', 'http://auth.example.com/t']) {
+      expect(() => loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: url }), url).toThrow(/CODEX_REFRESH_TOKEN_URL_OVERRIDE must be an https:\/\/ URL/);
+    }
+    for (const url of ['ftp://127.0.0.1/t', 'auth.openai.com/oauth/token']) {
       expect(() => loadSettings({ AGENT: 'codex', CODEX_REFRESH_TOKEN_URL_OVERRIDE: url })).toThrow(/CODEX_REFRESH_TOKEN_URL_OVERRIDE/);
     }
   });
