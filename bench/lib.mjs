@@ -80,3 +80,18 @@ export function slotEnv(root, agent = 'codex', extra = {}) {
     ...extra,
   };
 }
+
+/** Clock ticks per second of the CPU times in /proc (USER_HZ). */
+export const CLOCK_TICKS = Number((await runOk('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
+
+/** utime + stime, in clock ticks, from a /proc/.../stat file (fields 14 and 15, counted after the command name). */
+export function cpuTicks(statFile) {
+  const stat = fs.readFileSync(statFile, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** utime + stime of a process so far, in ms. */
+export function cpuMs(pid) {
+  return (cpuTicks(`/proc/${pid}/stat`) * 1000) / CLOCK_TICKS;
+}

@@ -59,9 +59,13 @@ function install(log) {
  * installs them when missing or wrong. Returns the absolute paths of both binaries.
  */
 export function ensureRealClis(log = (line) => process.stderr.write(`${line}\n`)) {
+  const problemsNow = () => ['codex', 'claude'].map(versionProblem).filter(Boolean);
   const current = Object.values(PINNED).every(({ pkg, version }) => installedVersion(pkg) === version);
-  if (!current || versionProblem('codex') || versionProblem('claude')) install(log);
-  const problems = ['codex', 'claude'].map(versionProblem).filter(Boolean);
+  let problems = current ? problemsNow() : ['not installed'];
+  if (problems.length > 0) {
+    install(log);
+    problems = problemsNow();
+  }
   if (problems.length > 0) throw new Error(`the pinned CLIs do not run:\n${problems.join('\n')}`);
   return { codex: binary('codex'), claude: binary('claude') };
 }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, NODE, startBundle } from './helpers/bundle.js';
+import { FIXTURES, NODE, PID_NAMESPACE, startBundle } from './helpers/bundle.js';
 import { childrenOf, until, waitForOutput } from './helpers/process.js';
 import { refreshSlot } from './helpers/refresh.js';
 import { useTokenServer, type TokenServer } from './helpers/token-server.js';
@@ -12,7 +12,6 @@ import { useTokenServer, type TokenServer } from './helpers/token-server.js';
 let server: TokenServer;
 useTokenServer((started) => (server = started));
 
-const PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
 for (const pid1 of [false, true]) {
   describe(pid1 ? 'as PID 1 in a PID namespace' : 'as a plain process', () => {

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, NODE, runBundle, startBundle } from './helpers/bundle.js';
+import { FIXTURES, NODE, PID_NAMESPACE, runBundle, startBundle } from './helpers/bundle.js';
 import { childrenOf, processState, until } from './helpers/process.js';
 import { makeSlot } from './helpers/slot.js';
 import { Tail } from './helpers/tail.js';
@@ -17,7 +17,6 @@ import { removeTempDirs } from './helpers/tree.js';
 afterEach(removeTempDirs);
 
 const signalsFixture = path.join(FIXTURES, 'signals.mjs');
-const PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc'];
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
 
 /** Runs `task` over `items`, at most `limit` at a time. */

@@ -2,7 +2,7 @@
 import { constants } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FIXTURES, NODE, runBundle, startBundle } from './helpers/bundle.js';
+import { FIXTURES, NODE, PID_NAMESPACE, runBundle, startBundle } from './helpers/bundle.js';
 import { childrenOf, until, waitForOutput } from './helpers/process.js';
 import { makeSlot } from './helpers/slot.js';
 import { removeTempDirs, writeTree } from './helpers/tree.js';
@@ -10,7 +10,6 @@ import { removeTempDirs, writeTree } from './helpers/tree.js';
 afterEach(removeTempDirs);
 
 const signalsFixture = path.join(FIXTURES, 'signals.mjs');
-const PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc'];
 
 /** Starts the bundle supervising the signals fixture; resolves once the child is READY. */
 async function startSignals(mode: string, options: { pid1?: boolean; env?: Record<string, string> } = {}) {

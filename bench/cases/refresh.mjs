@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { BUNDLE, NODE, run, runOk, slotEnv, tempDir } from '../lib.mjs';
+import { BUNDLE, CLOCK_TICKS, cpuTicks, NODE, run, runOk, slotEnv, tempDir } from '../lib.mjs';
 
 const AGENT = 10001;
 const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -34,9 +34,7 @@ function usage(pid) {
   let ticks = 0;
   let switches = 0;
   for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
-    const stat = fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    ticks += cpuTicks(`/proc/${pid}/task/${task}/stat`);
     const status = fs.readFileSync(`/proc/${pid}/task/${task}/status`, 'utf8');
     for (const name of ['voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches']) {
       switches += Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
@@ -96,7 +94,7 @@ export default [
         const after = usage(child.pid);
         return {
           cpu_ticks: after.ticks - before.ticks,
-          cpu_ms: ((after.ticks - before.ticks) * 1000) / 100,
+          cpu_ms: ((after.ticks - before.ticks) * 1000) / CLOCK_TICKS,
           context_switches_all_threads: after.switches - before.switches,
           window_s: 10,
         };

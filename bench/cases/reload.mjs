@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeConfigMap } from '../../test/helpers/kubelet.ts';
-import { BUNDLE, NODE, ROOT, runOk, slotEnv, tempDir } from '../lib.mjs';
+import { BUNDLE, CLOCK_TICKS, cpuMs, NODE, ROOT, runOk, slotEnv, tempDir } from '../lib.mjs';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/signals.mjs');
 const DEBOUNCE_MS = 500; // the default
@@ -53,10 +53,7 @@ class Supervisor {
 
   /** utime + stime of the bundle process so far, in ms. */
   cpuMs() {
-    const stat = fs.readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    return cpuMs(this.proc.pid);
   }
 
   async stop() {
@@ -65,7 +62,6 @@ class Supervisor {
   }
 }
 
-const CLOCK_TICKS = Number((await runOk('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
 
 /** A slot whose overlay is a kubelet-style ConfigMap volume. */
 function configMapSlot(payload, extra = {}) {

@@ -2,12 +2,11 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BUNDLE, NODE, ROOT, percentile, slotEnv, tempDir } from '../lib.mjs';
+import { BUNDLE, cpuMs, NODE, ROOT, percentile, slotEnv, tempDir } from '../lib.mjs';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/signals.mjs');
 const ROUND_TRIPS = 1000;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 60);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** Starts `args` with stdout piped; resolves once it printed READY. */
 function start(file, args, env) {
@@ -53,10 +52,8 @@ function stop(proc) {
 
 /** utime + stime (ms) and VmRSS (MiB) of a process, from /proc. */
 function usage(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const rss = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-  return { cpuMs: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS, rssMiB: Number(rss[1]) / 1024 };
+  return { cpuMs: cpuMs(pid), rssMiB: Number(rss[1]) / 1024 };
 }
 
 const round = (value) => Math.round(value * 1000) / 1000;

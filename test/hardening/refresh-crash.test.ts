@@ -9,11 +9,10 @@
 // have been killed within milliseconds of the server's answer (the refresher renames the new
 // file right after the answer, with nothing slow in between), and they are reported.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBundle } from '../helpers/bundle.js';
 import { refreshOnce, refreshSlot, writeCredentials, type RefreshSlot } from '../helpers/refresh.js';
-import { removeTempDirs } from '../helpers/tree.js';
-import { startTokenServer, type TokenServer } from '../helpers/token-server.js';
+import { useTokenServer, type TokenServer } from '../helpers/token-server.js';
 
 const RUNS = 240;
 /** A lost token is excused only when the kill came within this much of the server's answer. */
@@ -21,14 +20,8 @@ const ANSWER_TO_DISK_MS = 50;
 const HOUR = 3_600_000;
 
 let server: TokenServer;
-beforeAll(async () => {
-  // Tokens that live shorter than the 4 h margin: every run finds the file due.
-  server = await startTokenServer({ lifetimeMs: HOUR });
-});
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
+// Tokens that live shorter than the 4 h margin: every run finds the file due.
+useTokenServer((started) => (server = started), { lifetimeMs: HOUR });
 
 type Agent = 'codex' | 'claude';
 const tokenOf = (agent: Agent, text: string): string | undefined => {

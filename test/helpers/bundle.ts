@@ -9,6 +9,9 @@ export const FIXTURES = path.join(ROOT, 'test/fixtures');
 /** The Node binary running the tests (Node 24 from node_modules when run through npm). */
 export const NODE = process.execPath;
 
+/** Wraps a command so that it runs as PID 1 of a new PID namespace (with its own /proc). */
+export const PID_NAMESPACE = ['unshare', '--pid', '--fork', '--mount-proc'];
+
 export interface BundleResult {
   exitCode: number | undefined;
   signal: string | undefined;
