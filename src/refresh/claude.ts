@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { isPlainObject } from '../layers/merge.js';
 import { registerSecret } from '../log/secrets.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { documentReader, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Claude Code's public OAuth client id. */
 export const CLAUDE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
@@ -33,23 +33,19 @@ function buildAnswerSchema() {
   });
 }
 
-const docSchema = lazySchema(buildDocSchema);
+const readDoc = documentReader(buildDocSchema, '.credentials.json');
 const answerSchema = lazySchema(buildAnswerSchema);
 
 function inspect(raw: Doc): Inspection {
-  const parsed = docSchema.get().safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || 'the document';
-    throw new InvalidCredentials(`.credentials.json: ${field} has the wrong type`);
-  }
+  const doc = readDoc(raw);
   const oauth = isPlainObject(raw.claudeAiOauth) ? raw.claudeAiOauth : undefined;
   if (oauth) for (const field of ['accessToken', 'refreshToken']) registerSecret(nonEmpty(oauth[field]));
-  const refreshToken = nonEmpty(parsed.data.claudeAiOauth?.refreshToken);
+  const refreshToken = nonEmpty(doc.claudeAiOauth?.refreshToken);
   if (!refreshToken) {
     return { kind: 'skip', reason: 'no_refresh_token', message: '.credentials.json has no claudeAiOauth refresh token: nothing to refresh' };
   }
   // A blanked `expiresAt: 0` (left by a failed refresh) reads as expired, hence due.
-  const expiresAt = parsed.data.claudeAiOauth?.expiresAt;
+  const expiresAt = doc.claudeAiOauth?.expiresAt;
   return { kind: 'oauth', refreshToken, expiresAtMs: typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined, lastRefreshMs: undefined };
 }
 

@@ -7,7 +7,7 @@ import { isPlainObject } from '../layers/merge.js';
 import { registerSecret } from '../log/secrets.js';
 import { isJwtShaped, jwtExpiryMs } from '../util/jwt.js';
 import type { Settings } from '../settings/env.js';
-import { InvalidCredentials, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
+import { documentReader, lazySchema, nonEmpty, type Doc, type Inspection, type Provider, type Update } from './provider.js';
 
 /** Codex's public OAuth client id (the CLI's own). */
 export const CODEX_CLIENT_ID = 'app_EMoamEEZ73f0CkXaXp7hrann';
@@ -33,16 +33,11 @@ function buildAnswerSchema() {
 
 const TOKEN_FIELDS = ['id_token', 'access_token', 'refresh_token'] as const;
 
-const docSchema = lazySchema(buildDocSchema);
+const readDoc = documentReader(buildDocSchema, 'auth.json');
 const answerSchema = lazySchema(buildAnswerSchema);
 
 function inspect(raw: Doc): Inspection {
-  const parsed = docSchema.get().safeParse(raw);
-  if (!parsed.success) {
-    const field = parsed.error.issues[0]?.path.join('.') || 'the document';
-    throw new InvalidCredentials(`auth.json: ${field} has the wrong type`);
-  }
-  const doc = parsed.data;
+  const doc = readDoc(raw);
   const tokens = isPlainObject(raw.tokens) ? raw.tokens : undefined;
   if (tokens) for (const field of TOKEN_FIELDS) registerSecret(nonEmpty(tokens[field]));
   registerSecret(nonEmpty(doc.OPENAI_API_KEY));

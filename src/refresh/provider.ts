@@ -1,5 +1,6 @@
 // What differs between the two CLIs: where the tokens sit in the file, when they are due, what
 // the token endpoint wants and answers, and how the answer is folded back into the file.
+import type * as z from 'zod/mini';
 import type { Settings } from '../settings/env.js';
 import type { Agent } from '../settings/modes.js';
 import type { SkipReason } from './outcome.js';
@@ -62,4 +63,20 @@ export function lazySchema<S extends { safeParse: (input: unknown) => unknown }>
   let schema: S | undefined;
   const get = () => (schema ??= build());
   return { get, warm: () => void get().safeParse({}) };
+}
+
+/**
+ * Checks a credentials document against a (lazily built) schema of the fields the refresher reads;
+ * throws InvalidCredentials naming the first field of the wrong type, never its value.
+ */
+export function documentReader<S extends z.ZodMiniType>(build: () => S, label: string): (raw: Doc) => z.output<S> {
+  const schema = lazySchema(build);
+  return (raw) => {
+    const parsed = schema.get().safeParse(raw);
+    if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path.join('.') || 'the document';
+      throw new InvalidCredentials(`${label}: ${field} has the wrong type`);
+    }
+    return parsed.data;
+  };
 }
