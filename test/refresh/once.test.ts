@@ -308,6 +308,14 @@ describe('codex: failures change nothing', () => {
     expect(run.stdout + run.stderr).not.toContain('rt_notjson_secret');
   });
 
+  it('permanent: a field the refresher reads has the wrong type (named, never its value)', async () => {
+    const { doc, slot } = codexSlot(1);
+    writeCredentials(slot.file, { ...doc, tokens: { ...doc.tokens, refresh_token: 12345 } });
+    const run = await refreshOnce(slot.env);
+    expect([run.exitCode, run.line.outcome]).toEqual([3, 'fail:permanent_invalid_credentials']);
+    expect(run.line.message).toContain('auth.json: tokens.refresh_token has the wrong type');
+  });
+
   it('permanent: a credentials file the agent cannot read', async () => {
     const { slot } = codexSlot(1);
     fs.chownSync(slot.file, 0, 0);
